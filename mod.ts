@@ -1,0 +1,38 @@
+/**
+ * TCP and UDP sockets for Deno with message framing, timeouts and errors that
+ * say what happened.
+ *
+ * @example Frames survive however TCP splits them
+ * ```ts
+ * import { encodeFrame, FrameDecoder, lengthPrefixed } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(lengthPrefixed());
+ * const bytes = encodeFrame(new Uint8Array([1, 2, 3]));
+ * assertEquals(decoder.push(bytes.subarray(0, 5)), []);
+ * assertEquals(decoder.push(bytes.subarray(5)).map((f) => [...f]), [[1, 2, 3]]);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  decodeFrames,
+  DecoderStream,
+  type DecodeState,
+  delimited,
+  type DelimitedOptions,
+  encodeFrame,
+  EncoderStream,
+  FrameDecoder,
+  FrameError,
+  type FrameErrorCode,
+  type Framing,
+  lengthPrefixed,
+  type LengthPrefixOptions,
+  type Message,
+  message,
+  type MessageFraming,
+  type MessageOptions,
+} from "./framing.ts";
+export { SocketError } from "./errors.ts";
