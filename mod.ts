@@ -36,3 +36,16 @@ export {
   type MessageOptions,
 } from "./framing.ts";
 export { SocketError } from "./errors.ts";
+export {
+  connect,
+  type ConnectOptions,
+  listen,
+  type ListenOptions,
+  serve,
+  type ServeOptions,
+  type Server,
+  type SocketOptions,
+  TcpServer,
+  TcpSocket,
+  tryConnect,
+} from "./tcp.ts";

@@ -1,0 +1,560 @@
+// TcpSocket: one read buffer shared by every recv* method and framing, and
+// the buffered writer. Re-exported by tcp.ts.
+
+import {
+  type DecodeState,
+  delimited,
+  FrameError,
+  type Framing,
+  lengthPrefixed,
+} from "./framing.ts";
+import { SocketError } from "./errors.ts";
+import { ReadBuffer } from "./_read_buffer.ts";
+import { BufferedWriter, RESOLVED } from "./_writer.ts";
+import { closedError, toSocketError, withTimeout } from "./_runtime_errors.ts";
+
+/** Options for a {@linkcode TcpSocket}; `connect`, `listen` and `serve` take them too. */
+export interface SocketOptions {
+  /**
+   * The framing `sendFrame`, `recvFrame` and `frames` use when none is given.
+   * @default {lengthPrefixed()}
+   */
+  framing?: Framing<Uint8Array>;
+  /**
+   * Bytes the write buffer holds before `send*` calls wait for it to drain.
+   * @default {1048576}
+   */
+  highWaterMark?: number;
+}
+
+/** How many bytes a read asks the runtime for, at least. */
+const READ_SIZE = 64 * 1024;
+const MiB = 1024 * 1024;
+const utf8 = new TextEncoder();
+const defaultFraming = lengthPrefixed();
+
+type ReadResult = number | null | { error: unknown };
+
+/**
+ * Sockets `serve` closed on purpose (idle, or at the shutdown deadline): their
+ * handlers end quietly. Private to the module.
+ */
+export const closedByServer: WeakSet<TcpSocket> = new WeakSet();
+
+/**
+ * A connected TCP socket with lossless buffered reads, complete buffered
+ * writes, framing, half-close and timeouts. Get one from `connect`, from
+ * `listen(...).accept()`, or in a `serve` handler; or wrap a `Deno.TcpConn`.
+ *
+ * Reads never lose or reorder a byte, whatever mix of `recv`, `recvExactly`,
+ * `recvUntil`, `recvFrame` and `recvStream` is used, and a `recv` that times
+ * out leaves the late bytes for the next call. Values returned are never
+ * overwritten later.
+ *
+ * Writes are buffered like Node's socket: `send` and `sendFrame` copy the
+ * bytes and resolve at once while the buffer holds under `highWaterMark`
+ * (1 MiB), then wait for it to drain. Frames sent while a write is in flight
+ * leave together in the next one. `flush()` waits for every byte; a write
+ * error is thrown by the next `send*`, `flush` or `closeWrite`.
+ *
+ * @example Framed request and reply
+ * ```ts
+ * import { connect, serve } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = serve({ port: 0 }, async (socket) => {
+ *   for await (const frame of socket.frames()) await socket.sendFrame(frame);
+ * });
+ * await using client = await connect({ port: server.addr.port });
+ * await client.sendFrame(new TextEncoder().encode("ping"));
+ * const reply = await client.recvFrame();
+ * assertEquals(new TextDecoder().decode(reply!), "ping");
+ * client.close();
+ * await server.shutdown();
+ * ```
+ */
+export class TcpSocket implements AsyncDisposable {
+  /** This side's address (`getsockname`). */
+  readonly localAddr: Deno.NetAddr;
+  /** The peer's address (`getpeername`). */
+  readonly remoteAddr: Deno.NetAddr;
+  /**
+   * Milliseconds each `send*`/`recv*`/`flush` may wait before it fails with
+   * `ETIMEDOUT` (like Python's `settimeout`); `undefined` waits forever. A
+   * receive that times out loses nothing. A `send` of a buffer at or over the
+   * high-water mark (sent uncopied) that times out closes the socket, since
+   * part of it may have left.
+   */
+  timeout: number | undefined = undefined;
+
+  readonly #conn: Deno.TcpConn;
+  readonly #framing: Framing<Uint8Array>;
+  readonly #highWaterMark: number;
+  readonly #buffer = new ReadBuffer();
+  readonly #writer: BufferedWriter;
+  readonly #decodeState: DecodeState = { scanned: 0, need: 0 };
+  #decodeFraming: Framing<unknown> | undefined;
+  #pendingRead: Promise<ReadResult> | undefined;
+  #eof = false;
+  #readError: SocketError | undefined;
+  #writeClosed = false;
+  #closed: SocketError | undefined;
+  #lastReceived = performance.now();
+  #idleTimeout: number | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Wraps a connection. Most code gets sockets from `connect`, `listen` or
+   * `serve` instead.
+   *
+   * @param conn The connection; the socket owns it from now on.
+   * @param options The default framing and the write buffer's high-water mark.
+   */
+  constructor(conn: Deno.TcpConn, options: SocketOptions = {}) {
+    this.#conn = conn;
+    this.localAddr = conn.localAddr;
+    this.remoteAddr = conn.remoteAddr;
+    this.#framing = options.framing ?? defaultFraming;
+    this.#highWaterMark = options.highWaterMark ?? MiB;
+    if (!(this.#highWaterMark > 0)) {
+      throw new RangeError(
+        `Cannot create socket: highWaterMark must be positive, got ${this.#highWaterMark}`,
+      );
+    }
+    this.#writer = new BufferedWriter(conn, this.#highWaterMark);
+    // Frames are batched by the writer; Nagle's algorithm would only add delay.
+    conn.setNoDelay(true);
+  }
+
+  /**
+   * Milliseconds without a byte received after which the socket closes
+   * itself; `undefined` (the default) never. Pending and later calls then
+   * fail with `ECLOSED`.
+   */
+  get idleTimeout(): number | undefined {
+    return this.#idleTimeout;
+  }
+
+  set idleTimeout(ms: number | undefined) {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#idleTimeout = ms;
+    if (ms !== undefined && this.#closed === undefined) {
+      this.#lastReceived = performance.now();
+      this.#armIdle(ms);
+    }
+  }
+
+  /** Bytes received and not yet returned by a `recv*` call. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * Sends every byte of `data` (like Python's `sendall`). Strings go as UTF-8.
+   *
+   * @param data The bytes; copied unless they are at least the high-water
+   * mark, in which case the promise resolves once they are written.
+   * @throws {SocketError} `EPIPE`/`ECONNRESET` when the peer is gone (maybe
+   * on a later call), `ETIMEDOUT`, `ECLOSED`.
+   */
+  send(data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === "string" ? utf8.encode(data) : data;
+    const refused = this.#refuseWrite("send");
+    if (refused) return refused;
+    const accepted = this.#writer.write(bytes);
+    if (accepted === RESOLVED || this.timeout === undefined) return accepted;
+    return withTimeout(accepted, this.timeout, "send").catch((error) => {
+      if (bytes.length >= this.#highWaterMark) this.destroy();
+      throw error;
+    });
+  }
+
+  /**
+   * Sends one frame: `value` encoded by `framing` (default: the socket's).
+   * Concurrent calls never interleave their bytes.
+   *
+   * @typeParam T The framing's value type.
+   * @throws {FrameError} `FRAME_TOO_LARGE` when the value does not fit.
+   * @throws {SocketError} As for {@linkcode TcpSocket.send}.
+   */
+  sendFrame<T = Uint8Array>(value: T, framing?: Framing<T>): Promise<void> {
+    const refused = this.#refuseWrite("send frame");
+    if (refused) return refused;
+    const accepted = this.#writer.writeFrame(
+      value,
+      framing ?? (this.#framing as unknown as Framing<T>),
+    );
+    return this.#timed(accepted, "send frame");
+  }
+
+  /**
+   * Sends many frames in one call, encoded into the write buffer in one pass:
+   * the fastest way to send frames you already hold.
+   *
+   * @typeParam T The framing's value type.
+   * @throws {FrameError} `FRAME_TOO_LARGE` for a value that does not fit; the
+   * values before it are sent.
+   */
+  sendFrames<T = Uint8Array>(
+    values: Iterable<T>,
+    framing?: Framing<T>,
+  ): Promise<void> {
+    const refused = this.#refuseWrite("send frames");
+    if (refused) return refused;
+    const accepted = this.#writer.writeFrames(
+      values,
+      framing ?? (this.#framing as unknown as Framing<T>),
+    );
+    return this.#timed(accepted, "send frames");
+  }
+
+  /**
+   * Sends every chunk of `stream` (e.g. a file's `readable`) through bounded
+   * memory: waits whenever the write buffer is full.
+   *
+   * @returns The number of bytes sent.
+   */
+  async sendStream(stream: ReadableStream<Uint8Array>): Promise<number> {
+    let total = 0;
+    for await (const chunk of stream) {
+      await this.send(chunk);
+      total += chunk.length;
+    }
+    return total;
+  }
+
+  /** Resolves when every buffered byte has been written to the runtime. */
+  flush(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#writeClosed) return RESOLVED;
+    return this.#timed(this.#writer.flush(), "flush");
+  }
+
+  /**
+   * Receives 1 to `maxBytes` bytes: whatever has arrived. Never returns an
+   * empty array.
+   *
+   * @param maxBytes The most to return.
+   * @returns The bytes, or `null` at the end of the stream.
+   * @throws {SocketError} `ECONNRESET`, `ETIMEDOUT` (nothing lost: later
+   * bytes come with the next call), `ECLOSED`.
+   */
+  async recv(maxBytes: number = READ_SIZE): Promise<Uint8Array | null> {
+    checkCount("recv", maxBytes, 1);
+    this.#resetDecode();
+    while (this.#buffer.length === 0) {
+      if (!await this.#fill("recv", 1)) return null;
+    }
+    return this.#buffer.take(Math.min(maxBytes, this.#buffer.length));
+  }
+
+  /**
+   * Receives exactly `n` bytes.
+   *
+   * @throws {SocketError} `EOF` when the stream ends first (the bytes that did
+   * arrive stay buffered), or as for {@linkcode TcpSocket.recv}.
+   */
+  async recvExactly(n: number): Promise<Uint8Array> {
+    checkCount("recvExactly", n, 0);
+    this.#resetDecode();
+    while (this.#buffer.length < n) {
+      if (!await this.#fill("recvExactly", n - this.#buffer.length)) {
+        throw new SocketError(
+          "EOF",
+          `Cannot receive ${n} bytes: the stream ended after ${this.#buffer.length}`,
+        );
+      }
+    }
+    return this.#buffer.take(n);
+  }
+
+  /**
+   * Receives the bytes before the next `delimiter`, which is consumed.
+   *
+   * @param options `maxBytes`: the longest result accepted (default 1 MiB).
+   * @returns The bytes, or `null` at the end of the stream with nothing buffered.
+   * @throws {SocketError} `EOF` when the stream ends mid-way.
+   * @throws {FrameError} `FRAME_TOO_LARGE` past `maxBytes`.
+   */
+  async recvUntil(
+    delimiter: string | Uint8Array,
+    options: { maxBytes?: number } = {},
+  ): Promise<Uint8Array | null> {
+    const framing = delimited({
+      delimiter,
+      maxFrameBytes: options.maxBytes ?? MiB,
+    });
+    return await this.#receive(framing, "recvUntil", () =>
+      new SocketError(
+        "EOF",
+        `Cannot receive until the delimiter: the stream ended after ${this.#buffer.length} bytes`,
+      ));
+  }
+
+  /**
+   * Receives one frame with `framing` (default: the socket's).
+   *
+   * @typeParam T The framing's value type.
+   * @returns The value, or `null` at a clean end of stream between frames.
+   * @throws {FrameError} `INCOMPLETE_FRAME` when the stream ends inside a
+   * frame; any error of the framing (the stream position is then lost).
+   */
+  recvFrame<T = Uint8Array>(framing?: Framing<T>): Promise<T | null> {
+    return this.#receive(
+      framing ?? (this.#framing as unknown as Framing<T>),
+      "recvFrame",
+      () =>
+        new FrameError(
+          "INCOMPLETE_FRAME",
+          `Stream ended inside a frame: ${this.#buffer.length} bytes left over`,
+        ),
+    );
+  }
+
+  /**
+   * The frames received, until a clean end of stream. Breaking out of the
+   * loop does not close the socket.
+   *
+   * @typeParam T The framing's value type.
+   */
+  frames<T = Uint8Array>(framing?: Framing<T>): AsyncIterable<T> {
+    const chosen = framing ?? (this.#framing as unknown as Framing<T>);
+    const next = (): Promise<IteratorResult<T>> => {
+      // Fast path: a frame already buffered costs no await on I/O.
+      if (this.#closed === undefined && this.#decodeFraming === chosen) {
+        try {
+          const value = this.#buffer.decode(chosen, this.#decodeState);
+          if (value !== undefined) {
+            return Promise.resolve({ value, done: false });
+          }
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      return this.recvFrame(chosen).then((value) =>
+        value === null
+          ? { value: undefined, done: true }
+          : { value, done: false }
+      );
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      next,
+      return: () => Promise.resolve({ value: undefined, done: true }),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /**
+   * The next `size` bytes of the stream as a `ReadableStream`, for bodies too
+   * large to hold in memory (pipe it into a file's `writable`). Read it to
+   * the end before receiving anything else.
+   *
+   * @throws {SocketError} Through the stream: `EOF` when the peer's stream
+   * ends before `size` bytes.
+   */
+  recvStream(size: number): ReadableStream<Uint8Array> {
+    checkCount("recvStream", size, 0);
+    let remaining = size;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        if (remaining === 0) controller.close();
+      },
+      pull: async (controller) => {
+        this.#resetDecode();
+        while (this.#buffer.length === 0) {
+          if (!await this.#fill("recvStream", remaining)) {
+            throw new SocketError(
+              "EOF",
+              `Cannot receive a body of ${size} bytes: the stream ended after ${
+                size - remaining
+              }`,
+            );
+          }
+        }
+        const chunk = this.#buffer.take(
+          Math.min(remaining, this.#buffer.length),
+        );
+        remaining -= chunk.length;
+        controller.enqueue(chunk);
+        if (remaining === 0) controller.close();
+      },
+    });
+  }
+
+  /**
+   * Half-close: flushes, then sends FIN. The peer reads end of stream; this
+   * side can still receive. Later sends fail with `EPIPE`.
+   */
+  async closeWrite(): Promise<void> {
+    if (this.#closed) throw this.#closed;
+    if (this.#writeClosed) return;
+    await this.flush();
+    this.#writeClosed = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch (error) {
+      throw toSocketError(error, "close the write side");
+    }
+  }
+
+  /**
+   * Closes the socket. Bytes still buffered for writing are flushed first, in
+   * the background (use `await flush()` or `await using` to wait for them);
+   * pending and later calls fail with `ECLOSED`. Safe to call again.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#markClosed(closedError("use socket"));
+    if (this.#writer.queued === 0 && this.#writer.error === undefined) {
+      this.#closeConn();
+    } else {
+      this.#writer.flush().catch(() => {}).finally(() => this.#closeConn());
+    }
+  }
+
+  /** Closes the socket at once, dropping bytes not yet written. Safe to call again. */
+  destroy(): void {
+    this.#destroy(closedError("use socket"));
+  }
+
+  /** Sets `TCP_NODELAY` (on by default here: the writer batches instead). */
+  setNoDelay(noDelay = true): void {
+    this.#conn.setNoDelay(noDelay);
+  }
+
+  /** Enables or disables TCP keep-alive probes. */
+  setKeepAlive(keepAlive = true): void {
+    this.#conn.setKeepAlive(keepAlive);
+  }
+
+  /** Flushes (errors ignored), then closes: what `await using` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (!this.#writeClosed) await this.#writer.flush();
+    } catch {
+      // Closing anyway: the peer is gone or the socket broke.
+    }
+    this.close();
+  }
+
+  /** Closes at once with `reason` as the error later calls see. */
+  #destroy(reason: SocketError): void {
+    if (this.#closed) return;
+    this.#markClosed(reason);
+    this.#writer.fail(reason);
+    this.#closeConn();
+  }
+
+  #markClosed(reason: SocketError): void {
+    this.#closed = reason;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #closeConn(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+
+  #armIdle(ms: number, delay = ms): void {
+    this.#idleTimer = setTimeout(() => {
+      const idle = performance.now() - this.#lastReceived;
+      if (idle < ms) return this.#armIdle(ms, ms - idle);
+      closedByServer.add(this);
+      this.#destroy(
+        new SocketError(
+          "ECLOSED",
+          `Socket closed: nothing received for ${ms} ms (idleTimeout)`,
+        ),
+      );
+    }, delay);
+  }
+
+  #refuseWrite(action: string): Promise<never> | undefined {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#writeClosed) {
+      return Promise.reject(
+        new SocketError("EPIPE", `Cannot ${action}: the write side is closed`),
+      );
+    }
+    return undefined;
+  }
+
+  #timed(accepted: Promise<void>, action: string): Promise<void> {
+    if (accepted === RESOLVED || this.timeout === undefined) return accepted;
+    return withTimeout(accepted, this.timeout, action);
+  }
+
+  #resetDecode(): void {
+    this.#decodeFraming = undefined;
+    this.#decodeState.need = this.#decodeState.scanned = 0;
+  }
+
+  async #receive<T>(
+    framing: Framing<T>,
+    action: string,
+    endedInside: () => Error,
+  ): Promise<T | null> {
+    const state = this.#decodeState;
+    if (this.#decodeFraming !== framing) {
+      this.#resetDecode();
+      this.#decodeFraming = framing;
+    }
+    if (this.#closed) throw this.#closed;
+    for (;;) {
+      const value = this.#buffer.decode(framing, state);
+      if (value !== undefined) return value;
+      if (!await this.#fill(action, state.need - this.#buffer.length)) {
+        if (this.#buffer.length === 0) return null;
+        throw endedInside();
+      }
+    }
+  }
+
+  /**
+   * Reads once more into the buffer: at least `want` bytes of room. Resolves
+   * false at the end of the stream. A read cut short by a timeout stays
+   * pending and is picked up by the next call, so no byte is lost.
+   */
+  async #fill(action: string, want: number): Promise<boolean> {
+    if (this.#closed) throw this.#closed;
+    if (this.#readError) throw this.#readError;
+    if (this.#eof) return false;
+    let pending = this.#pendingRead;
+    if (pending === undefined) {
+      const room = this.#buffer.reserve(Math.max(READ_SIZE, want));
+      pending = this.#pendingRead = this.#conn.read(room).then(
+        (n) => n,
+        (error) => ({ error }),
+      );
+    }
+    const result = await withTimeout(pending, this.timeout, action);
+    this.#pendingRead = undefined;
+    if (typeof result === "number") {
+      this.#buffer.commit(result);
+      this.#lastReceived = performance.now();
+      return true;
+    }
+    if (result === null) {
+      this.#eof = true;
+      return false;
+    }
+    if (this.#closed) throw this.#closed;
+    this.#readError = toSocketError(result.error, action);
+    throw this.#readError;
+  }
+}
+
+function checkCount(method: string, n: number, min: number): void {
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new RangeError(
+      `Cannot ${method}: expected an integer of at least ${min}, got ${n}`,
+    );
+  }
+}
