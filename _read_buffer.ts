@@ -6,10 +6,14 @@
 // been lent, the buffer is never compacted or reused in place; it moves to a
 // fresh allocation instead. Growth is geometric and compaction happens only
 // when at most half the buffer is live, so the cost stays linear in the bytes.
+//
+// Fresh allocations are at least CHUNK_CAPACITY: large enough that a read of
+// 64 KiB rarely straddles the end (a straddling frame's head is copied), small
+// enough to stay cheap for the allocator.
 
 import type { DecodeState, Framing } from "./framing.ts";
 
-const MIN_CAPACITY = 16 * 1024;
+const CHUNK_CAPACITY = 256 * 1024;
 
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
@@ -18,6 +22,8 @@ export class ReadBuffer {
   #end = 0;
   /** Whether a view into `#bytes` has been handed out. */
   #lent = false;
+  /** `#bytes.subarray(0, #end)`, cached: decode() runs once per frame. */
+  #view: Uint8Array | undefined;
 
   /** Bytes buffered and not yet consumed. */
   get length(): number {
@@ -32,7 +38,7 @@ export class ReadBuffer {
   /** Copies `chunk` in at the tail. */
   append(chunk: Uint8Array): void {
     this.reserve(chunk.length).set(chunk);
-    this.#end += chunk.length;
+    this.commit(chunk.length);
   }
 
   /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
@@ -45,6 +51,7 @@ export class ReadBuffer {
   /** Marks `n` bytes written into the last `reserve()`d space as buffered. */
   commit(n: number): void {
     this.#end += n;
+    this.#view = undefined;
   }
 
   /** Consumes and returns the next `n` buffered bytes (n ≤ length), uncopied. */
@@ -63,11 +70,8 @@ export class ReadBuffer {
   decode<T>(framing: Framing<T>, state: DecodeState): T | undefined {
     const available = this.#end - this.#start;
     if (available === 0 || available < state.need) return undefined;
-    const result = framing.decode(
-      this.#bytes.subarray(0, this.#end),
-      this.#start,
-      state,
-    );
+    const view = this.#view ??= this.#bytes.subarray(0, this.#end);
+    const result = framing.decode(view, this.#start, state);
     if (result === null) return undefined;
     this.#start = result.next;
     this.#lent = true;
@@ -87,9 +91,7 @@ export class ReadBuffer {
     if (fitsHalf && !this.#lent) {
       this.#bytes.copyWithin(0, this.#start, this.#end);
     } else {
-      const size = fitsHalf
-        ? capacity
-        : Math.max(live + min, capacity * 2, MIN_CAPACITY);
+      const size = Math.max(live + min, live * 2, CHUNK_CAPACITY);
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
       this.#bytes = fresh;
@@ -97,5 +99,6 @@ export class ReadBuffer {
     }
     this.#start = 0;
     this.#end = live;
+    this.#view = undefined;
   }
 }

@@ -221,6 +221,8 @@ export interface MessageFraming extends Framing<Message> {
 }
 
 const MiB = 1024 * 1024;
+/** Most FrameDecoder reserves ahead for a frame whose bytes have not arrived. */
+const PREALLOCATE_MAX = MiB;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -419,6 +421,45 @@ function indexOf(
   return -1;
 }
 
+/**
+ * Whether `needle` may still begin at some index in `[from, last]` of `bytes`:
+ * the bytes from there to the end are a prefix of `needle` cut short.
+ */
+function mayBegin(
+  bytes: Uint8Array,
+  needle: Uint8Array,
+  from: number,
+  last: number,
+): boolean {
+  for (
+    let i = Math.max(from, bytes.length - needle.length + 1);
+    i <= last;
+    i++
+  ) {
+    let k = 0;
+    while (i + k < bytes.length && bytes[i + k] === needle[k]) k++;
+    if (i + k === bytes.length) return true;
+  }
+  return false;
+}
+
+/**
+ * Where `needle` begins in `value` followed by `needle`, when that is before
+ * the appended one (the end of `value` and the start of `needle` form it), or -1.
+ */
+function joinsEarly(value: Uint8Array, needle: Uint8Array): number {
+  const length = value.length;
+  for (let i = Math.max(0, length - needle.length + 1); i < length; i++) {
+    let k = 0;
+    while (
+      k < needle.length &&
+      (i + k < length ? value[i + k] : needle[i + k - length]) === needle[k]
+    ) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
 class DelimitedFraming implements Framing<Uint8Array> {
   readonly #delimiter: Uint8Array;
   readonly #maxFrameBytes: number;
@@ -454,6 +495,12 @@ class DelimitedFraming implements Framing<Uint8Array> {
         `Cannot encode line: the value contains the delimiter at index ${at}`,
       );
     }
+    const early = joinsEarly(value, this.#delimiter);
+    if (early !== -1) {
+      throw new TypeError(
+        `Cannot encode line: its end and the delimiter form a delimiter at index ${early}`,
+      );
+    }
     return length + this.#delimiter.length;
   }
 
@@ -483,11 +530,14 @@ class DelimitedFraming implements Framing<Uint8Array> {
       return { value: bytes.subarray(offset, at), next: at + delimiterBytes };
     }
     const buffered = bytes.length - offset;
-    if (buffered >= max + delimiterBytes) {
+    if (
+      buffered >= max + delimiterBytes ||
+      // Over the limit unless a delimiter cut short begins by `offset + max`.
+      (buffered > max &&
+        !mayBegin(bytes, this.#delimiter, offset, offset + max))
+    ) {
       throw tooLarge(
-        `decode line: no delimiter within ${
-          max + delimiterBytes
-        } buffered bytes, got`,
+        "decode line: no delimiter within the limit, buffered",
         buffered,
         max,
       );
@@ -851,27 +901,33 @@ export class FrameDecoder<T> {
     const values: T[] = [];
     try {
       const buffer = this.#buffer;
-      if (buffer.length === 0) {
-        // Nothing pending: decode straight from the chunk, without a copy.
-        const state = this.#state;
-        let offset = 0;
-        for (;;) {
-          const result = this.#framing.decode(chunk, offset, state);
-          if (result === null) break;
-          values.push(result.value);
-          offset = result.next;
-          state.need = state.scanned = 0;
+      const state = this.#state;
+      // Nothing pending: decode straight from the chunk, without a copy.
+      // Otherwise add the chunk to the pending bytes and decode from those;
+      // a frame of known size gets room for all of it at once, up to
+      // PREALLOCATE_MAX: a header alone must not allocate what it announces.
+      const direct = buffer.length === 0;
+      if (!direct) {
+        const rest = state.need - buffer.length;
+        if (rest > chunk.length) {
+          buffer.reserve(Math.min(rest, PREALLOCATE_MAX));
         }
-        if (offset < chunk.length) buffer.append(chunk.subarray(offset));
-      } else {
         buffer.append(chunk);
-        for (
-          let value = buffer.decode(this.#framing, this.#state);
-          value !== undefined;
-          value = buffer.decode(this.#framing, this.#state)
-        ) {
-          values.push(value);
-        }
+        if (buffer.length < state.need) return values;
+      }
+      const bytes = direct ? chunk : buffer.peek();
+      let offset = 0;
+      for (;;) {
+        const result = this.#framing.decode(bytes, offset, state);
+        if (result === null) break;
+        values.push(result.value);
+        offset = result.next;
+        state.need = state.scanned = 0;
+      }
+      if (direct) {
+        if (offset < chunk.length) buffer.append(chunk.subarray(offset));
+      } else if (offset > 0) {
+        buffer.take(offset);
       }
     } catch (error) {
       this.#error = error;

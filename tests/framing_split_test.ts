@@ -1,0 +1,452 @@
+// The sticky-packet property: any split of a byte stream into chunks gives
+// the same values, each as soon as its last byte arrives. Scripted splits at
+// every boundary, a seeded random property test, and long frames in small
+// chunks (linear cost, checked without timing: timing is bench/'s job).
+
+import { assert, assertEquals } from "@std/assert";
+import { concat, equals } from "@std/bytes";
+import {
+  type DecodeState,
+  delimited,
+  FrameDecoder,
+  type Framing,
+  lengthPrefixed,
+  type LengthPrefixOptions,
+  type Message,
+  message,
+} from "../framing.ts";
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** mulberry32: a small seeded PRNG, so every failure can be replayed. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) % n);
+  };
+}
+
+/** The stream of `values` encoded one after another, and where each frame ends. */
+function encodeAll<T>(
+  framing: Framing<T>,
+  values: T[],
+): { stream: Uint8Array; ends: number[] } {
+  const frames = values.map((value) => framing.encode(value));
+  const ends: number[] = [];
+  let end = 0;
+  for (const frame of frames) ends.push(end += frame.length);
+  return { stream: concat(frames), ends };
+}
+
+/** `stream` cut at `cuts` (ascending, may repeat: an empty chunk). */
+function cutAt(stream: Uint8Array, cuts: number[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let from = 0;
+  for (const cut of [...cuts, stream.length]) {
+    chunks.push(stream.subarray(from, cut));
+    from = cut;
+  }
+  return chunks;
+}
+
+/**
+ * Feeds `chunks` to a fresh decoder and checks that each push returns exactly
+ * the frames whose last byte it delivered; returns every value.
+ */
+function feed<T>(
+  framing: Framing<T>,
+  chunks: Uint8Array[],
+  ends: number[],
+  label: string,
+): T[] {
+  const decoder = new FrameDecoder(framing);
+  const values: T[] = [];
+  let received = 0;
+  for (const chunk of chunks) {
+    const out = decoder.push(chunk);
+    received += chunk.length;
+    const due = ends.filter((end) => end <= received).length;
+    assertEquals(
+      values.length + out.length,
+      due,
+      `${label}: values after ${received} bytes`,
+    );
+    values.push(...out);
+    assertEquals(
+      decoder.buffered,
+      received - (ends[due - 1] ?? 0),
+      `${label}: buffered`,
+    );
+  }
+  decoder.end();
+  return values;
+}
+
+// ---------------------------------------------------------------------------
+// Boundary tables: every split point, one split and two splits
+
+function boundaryTable<T>(
+  name: string,
+  framing: Framing<T>,
+  values: T[],
+): void {
+  const { stream, ends } = encodeAll(framing, values);
+  Deno.test(`every split point (1/2): ${name}, ${stream.length} bytes`, () => {
+    for (let i = 0; i <= stream.length; i++) {
+      const label = `split at ${i}`;
+      assertEquals(
+        feed(framing, cutAt(stream, [i]), ends, label),
+        values,
+        label,
+      );
+    }
+  });
+  Deno.test(`every split point (2/2): ${name}, two splits`, () => {
+    for (let i = 0; i <= stream.length; i++) {
+      for (let j = i; j <= stream.length; j++) {
+        const label = `splits at ${i} and ${j}`;
+        assertEquals(
+          feed(framing, cutAt(stream, [i, j]), ends, label),
+          values,
+          label,
+        );
+      }
+    }
+  });
+}
+
+const payloads = ["", "a", "hello", "", "sticky packets!"].map(utf8);
+
+for (const headerBytes of [1, 2, 4, 8] as const) {
+  for (const littleEndian of [false, true]) {
+    const options: LengthPrefixOptions = { headerBytes, littleEndian };
+    boundaryTable(
+      `lengthPrefixed ${headerBytes}-byte ${
+        littleEndian ? "little" : "big"
+      }-endian`,
+      lengthPrefixed(options),
+      payloads,
+    );
+  }
+}
+boundaryTable('delimited "\\n"', delimited(), payloads);
+boundaryTable(
+  'delimited "\\r\\n", lines holding "\\r" and "\\n"',
+  delimited({ delimiter: "\r\n" }),
+  [
+    ...payloads,
+    utf8("a\rb\nc\r"),
+    utf8("\n"),
+  ],
+);
+boundaryTable(
+  'delimited "--XY--", lines holding parts of it',
+  delimited({ delimiter: "--XY--" }),
+  [
+    utf8(""),
+    utf8("a--X"),
+    utf8("-"),
+    utf8("--Y--"),
+    utf8("--XY-a"),
+    utf8(""),
+  ],
+);
+boundaryTable(
+  "message",
+  message(),
+  [
+    { header: { name: "a.txt", size: 3 }, body: utf8("abc") },
+    { header: { size: 0 }, body: new Uint8Array(0) },
+    { header: { n: [1, 2], size: 1 }, body: utf8("z") },
+  ] satisfies Message[],
+);
+boundaryTable(
+  "message little-endian",
+  message({ littleEndian: true }),
+  [
+    { header: { size: 2 }, body: utf8("hi") },
+    { header: { name: "é", size: 0 }, body: new Uint8Array(0) },
+  ] satisfies Message[],
+);
+
+// Named situations from the table, spelled out.
+
+Deno.test("split header (1/2): two bytes of a 4-byte header, then the rest", () => {
+  const decoder = new FrameDecoder(lengthPrefixed());
+  assertEquals(decoder.push(new Uint8Array([0, 0])), []);
+  assertEquals(decoder.push(new Uint8Array([0, 2, 104])), []);
+  assertEquals(decoder.push(new Uint8Array([105])).map(text), ["hi"]);
+});
+
+Deno.test("split header (2/2): the header's last byte arrives with the next frame", () => {
+  const decoder = new FrameDecoder(lengthPrefixed({ headerBytes: 2 }));
+  assertEquals(decoder.push(new Uint8Array([0, 1, 65, 0])).map(text), ["A"]);
+  assertEquals(decoder.push(new Uint8Array([1, 66, 0, 0])).map(text), [
+    "B",
+    "",
+  ]);
+});
+
+for (const delimiter of ["\r\n", "--XY--"]) {
+  for (let k = 1; k < delimiter.length; k++) {
+    Deno.test(`split delimiter (${k}/${delimiter.length - 1}): ${JSON.stringify(delimiter)} cut after ${k} bytes`, () => {
+      const decoder = new FrameDecoder(delimited({ delimiter }));
+      const wire = `one${delimiter}two${delimiter}`;
+      const cut = 3 + k;
+      assertEquals(decoder.push(utf8(wire.slice(0, cut))), []);
+      assertEquals(decoder.push(utf8(wire.slice(cut))).map(text), [
+        "one",
+        "two",
+      ]);
+      decoder.end();
+    });
+  }
+}
+
+Deno.test("read_single_frame_multi_packet: a frame in 1-byte pushes appears with its last byte", () => {
+  const framing = lengthPrefixed();
+  const frame = framing.encode(utf8("hello"));
+  const decoder = new FrameDecoder(framing);
+  for (let i = 0; i < frame.length - 1; i++) {
+    assertEquals(decoder.push(frame.subarray(i, i + 1)), [], `byte ${i}`);
+  }
+  assertEquals(decoder.push(frame.subarray(frame.length - 1)).map(text), [
+    "hello",
+  ]);
+});
+
+Deno.test("read_multi_frame_single_packet: three frames in one push, in order", () => {
+  const framing = delimited();
+  const decoder = new FrameDecoder(framing);
+  assertEquals(decoder.push(utf8("a\nbb\nccc\n")).map(text), [
+    "a",
+    "bb",
+    "ccc",
+  ]);
+  assertEquals(decoder.buffered, 0);
+});
+
+// ---------------------------------------------------------------------------
+// Property: random values, random splits
+
+const SETS = 200;
+
+/** Random bytes, biased toward `alphabet` so delimiters half-appear often. */
+function randomBytes(
+  random: (n: number) => number,
+  length: number,
+  alphabet: Uint8Array,
+): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    bytes[i] = random(3) === 0
+      ? random(256)
+      : alphabet[random(alphabet.length)];
+  }
+  return bytes;
+}
+
+/** Where `needle` first occurs in `haystack`, the slow obvious way. */
+function naiveIndexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let k = 0; k < needle.length; k++) {
+      if (haystack[i + k] !== needle[k]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
+/** A random payload length: mostly short, some empty, a few long. */
+function randomLength(random: (n: number) => number, max: number): number {
+  const kind = random(10);
+  if (kind === 0) return 0;
+  if (kind === 1) return random(max + 1);
+  return random(Math.min(max, 40) + 1);
+}
+
+interface Generator<T> {
+  name: string;
+  framing: Framing<T>;
+  values: (random: (n: number) => number) => T[];
+}
+
+function payloadGenerator(
+  name: string,
+  options: LengthPrefixOptions,
+): Generator<Uint8Array> {
+  const max = options.headerBytes === 1 ? 255 : 600;
+  const alphabet = new Uint8Array([0, 1, 255]);
+  return {
+    name,
+    framing: lengthPrefixed(options),
+    values: (random) =>
+      Array.from(
+        { length: random(12) },
+        () => randomBytes(random, randomLength(random, max), alphabet),
+      ),
+  };
+}
+
+function lineGenerator(delimiter: string): Generator<Uint8Array> {
+  const needle = utf8(delimiter);
+  return {
+    name: `delimited ${JSON.stringify(delimiter)}`,
+    framing: delimited({ delimiter }),
+    values: (random) =>
+      Array.from({ length: random(12) }, () => {
+        for (;;) {
+          const line = randomBytes(
+            random,
+            randomLength(random, 300),
+            utf8(delimiter + "a"),
+          );
+          // Only lines that can round-trip: the first delimiter in line +
+          // delimiter is the appended one.
+          if (
+            naiveIndexOf(concat([line, needle]), needle) === line.length
+          ) return line;
+        }
+      }),
+  };
+}
+
+const messageGenerator: Generator<Message> = {
+  name: "message",
+  framing: message(),
+  values: (random) =>
+    Array.from({ length: random(6) }, (_, i) => {
+      const body = randomBytes(
+        random,
+        randomLength(random, 400),
+        new Uint8Array([0x7b, 0x7d]),
+      );
+      const header: Record<string, unknown> = { i, size: body.length };
+      if (random(2)) header.name = "x".repeat(random(20)) + "ü";
+      return { header, body };
+    }),
+};
+
+const generators: Generator<unknown>[] = [
+  payloadGenerator("lengthPrefixed", {}),
+  payloadGenerator("lengthPrefixed 1-byte", { headerBytes: 1 }),
+  payloadGenerator("lengthPrefixed 2-byte little-endian", {
+    headerBytes: 2,
+    littleEndian: true,
+  }),
+  payloadGenerator("lengthPrefixed 8-byte little-endian", {
+    headerBytes: 8,
+    littleEndian: true,
+  }),
+  lineGenerator("\n"),
+  lineGenerator("\r\n"),
+  lineGenerator("--XY--"),
+  messageGenerator as Generator<unknown>,
+];
+
+for (const { name, framing, values: generate } of generators) {
+  Deno.test(`property: ${SETS} random value sets, random / 1-byte / single chunks agree: ${name}`, () => {
+    const random = prng(0x5eed + name.length * 7919);
+    let frames = 0;
+    for (let set = 0; set < SETS; set++) {
+      const values = generate(random);
+      frames += values.length;
+      const { stream, ends } = encodeAll(framing, values);
+      const label = `${name}, set ${set}`;
+
+      assertEquals(
+        feed(framing, [stream], ends, `${label}, one chunk`),
+        values,
+        `${label}, one chunk`,
+      );
+
+      const ones = Array.from(stream, (_, i) => stream.subarray(i, i + 1));
+      assertEquals(
+        feed(framing, ones, ends, `${label}, 1-byte`),
+        values,
+        `${label}, 1-byte`,
+      );
+
+      const cuts: number[] = [];
+      for (let at = random(20); at < stream.length; at += random(40)) {
+        cuts.push(at);
+      }
+      assertEquals(
+        feed(framing, cutAt(stream, cuts), ends, `${label}, cuts ${cuts}`),
+        values,
+        `${label}, cuts ${cuts}`,
+      );
+    }
+    assert(frames > SETS * 2, `only ${frames} frames generated`);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Linear cost: long frames in small chunks (correctness here; time in bench/)
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+Deno.test("read_long_frame_small_chunks: a 32 MiB frame fed in 1 KiB chunks", () => {
+  const payload = new Uint8Array(32 * MiB);
+  for (let i = 0; i < payload.length; i += 4096) payload[i] = i / 4096;
+  payload[payload.length - 1] = 0xab;
+  const framing = lengthPrefixed({ maxFrameBytes: 32 * MiB });
+  const stream = concat([
+    framing.encode(payload),
+    framing.encode(utf8("next")),
+  ]);
+  const decoder = new FrameDecoder(framing);
+  const values: Uint8Array[] = [];
+  for (let at = 0; at < stream.length; at += KiB) {
+    const out = decoder.push(stream.subarray(at, at + KiB));
+    if (values.length === 0 && at + KiB < 4 + payload.length) {
+      assertEquals(
+        out.length,
+        0,
+        `a value before the frame's last byte (at ${at})`,
+      );
+    }
+    values.push(...out);
+  }
+  decoder.end();
+  assertEquals(values.length, 2);
+  assertEquals(values[0].length, payload.length);
+  assert(equals(values[0], payload), "the 32 MiB payload differs");
+  assertEquals(text(values[1]), "next");
+});
+
+Deno.test("read_long_line_small_chunks: an 8 MiB line fed in 1 KiB chunks, each byte scanned about once", () => {
+  const line = new Uint8Array(8 * MiB).fill(0x61);
+  for (let i = 0; i < line.length; i += 1000) line[i] = 0x0d; // "\r" without "\n"
+  const framing = delimited({ delimiter: "\r\n", maxFrameBytes: 8 * MiB });
+  // Count the bytes decode() searches, using the resume point it is given.
+  let searched = 0;
+  const counting: Framing<Uint8Array> = {
+    encode: (value) => framing.encode(value),
+    decode(bytes: Uint8Array, offset: number, state?: DecodeState) {
+      searched += bytes.length - offset - (state?.scanned ?? 0);
+      return framing.decode(bytes, offset, state);
+    },
+  };
+  const stream = concat([framing.encode(line), framing.encode(utf8("next"))]);
+  const decoder = new FrameDecoder(counting);
+  const values: Uint8Array[] = [];
+  for (let at = 0; at < stream.length; at += KiB) {
+    values.push(...decoder.push(stream.subarray(at, at + KiB)));
+  }
+  decoder.end();
+  assertEquals(values.length, 2);
+  assert(equals(values[0], line), "the 8 MiB line differs");
+  assertEquals(text(values[1]), "next");
+  // Rescanning from the line's start on every chunk would search ~32 GiB.
+  assert(
+    searched < 2 * stream.length,
+    `searched ${searched} bytes for ${stream.length}`,
+  );
+});
