@@ -7,16 +7,17 @@
 // fresh allocation instead. Growth is geometric and compaction happens only
 // when at most half the buffer is live, so the cost stays linear in the bytes.
 //
-// Fresh allocations are at least CHUNK_CAPACITY: large enough that a read of
-// 64 KiB rarely straddles the end (a straddling frame's head is copied), small
-// enough to stay cheap for the allocator.
+// Fresh allocations are at least `minCapacity`. A socket asks for 256 KiB:
+// then a read of 64 KiB rarely straddles the end (a straddling frame's head is
+// copied), and the allocator stays cheap. A buffer that grew for one large
+// frame shrinks back once that frame is handed out.
 
 import type { DecodeState, Framing } from "./framing.ts";
 
-const CHUNK_CAPACITY = 256 * 1024;
 
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
+  readonly #minCapacity: number;
   #bytes: Uint8Array = new Uint8Array(0);
   #start = 0;
   #end = 0;
@@ -24,6 +25,11 @@ export class ReadBuffer {
   #lent = false;
   /** `#bytes.subarray(0, #end)`, cached: decode() runs once per frame. */
   #view: Uint8Array | undefined;
+
+  /** @param minCapacity The smallest allocation made. */
+  constructor(minCapacity = 16 * 1024) {
+    this.#minCapacity = minCapacity;
+  }
 
   /** Bytes buffered and not yet consumed. */
   get length(): number {
@@ -91,7 +97,9 @@ export class ReadBuffer {
     if (fitsHalf && !this.#lent) {
       this.#bytes.copyWithin(0, this.#start, this.#end);
     } else {
-      const size = Math.max(live + min, live * 2, CHUNK_CAPACITY);
+      const size = fitsHalf
+        ? Math.max(live + min, this.#minCapacity)
+        : Math.max(live + min, capacity * 2, this.#minCapacity);
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
       this.#bytes = fresh;

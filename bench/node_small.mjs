@@ -1,0 +1,59 @@
+// Node baseline for the "small" case of bench/net.ts: 1,000,000 frames of 32
+// bytes, one socket.write per frame (what a Node user writes), received by a
+// hand-written length-prefix decoder.
+//
+//   node bench/node_small.mjs server          prints "PORT <n>"
+//   node bench/node_small.mjs client PORT     prints {"seconds":..,"framesPerSecond":..}
+
+import net from "node:net";
+
+const SCALE = Number(process.env.SCALE ?? "1");
+const FRAMES = Math.max(1, Math.round(1_000_000 * SCALE));
+const PAYLOAD = 32;
+const [role, portArg] = process.argv.slice(2);
+
+if (role === "server") {
+  const server = net.createServer((socket) => {
+    let frames = 0;
+    let carry = Buffer.alloc(0);
+    socket.on("data", (chunk) => {
+      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      let offset = 0;
+      while (data.length - offset >= 4) {
+        const length = data.readUInt32BE(offset);
+        if (data.length - offset - 4 < length) break;
+        frames++;
+        offset += 4 + length;
+      }
+      carry = data.subarray(offset);
+      if (frames === FRAMES) {
+        socket.end(Buffer.alloc(1));
+        server.close();
+      }
+    });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    console.log(`PORT ${server.address().port}`);
+  });
+} else if (role === "client") {
+  const socket = net.connect(Number(portArg), "127.0.0.1", () => {
+    const start = performance.now();
+    const payload = Buffer.alloc(PAYLOAD, 1);
+    for (let i = 0; i < FRAMES; i++) {
+      const frame = Buffer.allocUnsafe(4 + PAYLOAD);
+      frame.writeUInt32BE(PAYLOAD, 0);
+      payload.copy(frame, 4);
+      socket.write(frame);
+    }
+    socket.once("data", () => {
+      const seconds = (performance.now() - start) / 1000;
+      console.log(
+        JSON.stringify({ seconds, framesPerSecond: FRAMES / seconds }),
+      );
+      socket.destroy();
+    });
+  });
+} else {
+  console.error("usage: node bench/node_small.mjs server | client PORT");
+  process.exit(2);
+}
