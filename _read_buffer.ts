@@ -14,7 +14,6 @@
 
 import type { DecodeState, Framing } from "./framing.ts";
 
-
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
   readonly #minCapacity: number;

@@ -18,6 +18,16 @@ export interface Sink {
 
 /** Capacity of each open buffer: writes of 64 KiB cost next to nothing per byte. */
 const OPEN_CAPACITY = 64 * 1024;
+/**
+ * Frames up to this size are encoded into (reused, cache-warm) open buffers;
+ * larger ones are encoded into an array of their own.
+ */
+const COPY_LIMIT = 256 * 1024;
+
+/** Open buffers are 64 KiB, or the next power of two that holds `n` bytes. */
+function capacityFor(n: number): number {
+  return n <= OPEN_CAPACITY ? OPEN_CAPACITY : 2 ** Math.ceil(Math.log2(n));
+}
 /** What writes return when the bytes were accepted without waiting. */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -37,7 +47,9 @@ export class BufferedWriter {
   #queue: Segment[] = [];
   #open: Uint8Array | undefined;
   #openLength = 0;
-  #spare: Uint8Array | undefined;
+  /** Written buffers kept for reuse, up to `#highWaterMark` bytes in all. */
+  #free: Uint8Array[] = [];
+  #freeBytes = 0;
   /** Bytes accepted and not yet handed to the sink. */
   #queued = 0;
   #writing = false;
@@ -113,7 +125,9 @@ export class BufferedWriter {
     this.#error = error;
     for (const segment of this.#queue) segment.written?.reject(error);
     this.#queue = [];
-    this.#open = this.#spare = undefined;
+    this.#open = undefined;
+    this.#free = [];
+    this.#freeBytes = 0;
     this.#openLength = this.#queued = 0;
     this.#drained?.reject(error);
     this.#flushed?.reject(error);
@@ -123,7 +137,7 @@ export class BufferedWriter {
   #append<T>(value: T, framing: Framing<T>): void {
     if (framing.encodeInto && framing.encodedLength) {
       const length = framing.encodedLength(value);
-      if (length < OPEN_CAPACITY) {
+      if (length <= COPY_LIMIT) {
         const target = this.#claim(length);
         framing.encodeInto(value, target, this.#openLength - length);
         return;
@@ -131,7 +145,7 @@ export class BufferedWriter {
     }
     // Large or opaque: encode() gives a fresh array we own; queue it uncopied.
     const bytes = framing.encode(value);
-    if (bytes.length >= OPEN_CAPACITY) this.#enqueue({ bytes });
+    if (bytes.length > COPY_LIMIT) this.#enqueue({ bytes });
     else this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
   }
 
@@ -140,18 +154,27 @@ export class BufferedWriter {
     let open = this.#open;
     if (open === undefined || open.length - this.#openLength < n) {
       if (this.#openLength > 0) this.#seal();
-      const spare = this.#spare;
-      if (spare !== undefined && spare.length >= n) {
-        open = spare;
-        this.#spare = undefined;
-      } else {
-        open = new Uint8Array(Math.max(OPEN_CAPACITY, n));
-      }
+      open = this.#takeFree(n) ?? new Uint8Array(capacityFor(n));
       this.#open = open;
     }
     this.#openLength += n;
     this.#queued += n;
     return open;
+  }
+
+  /** A written buffer with room for `n` bytes, if one is kept. */
+  #takeFree(n: number): Uint8Array | undefined {
+    const free = this.#free;
+    for (let i = free.length - 1; i >= 0; i--) {
+      const buffer = free[i];
+      if (buffer.length >= n) {
+        free[i] = free[free.length - 1];
+        free.pop();
+        this.#freeBytes -= buffer.length;
+        return buffer;
+      }
+    }
+    return undefined;
   }
 
   #seal(): void {
@@ -209,8 +232,13 @@ export class BufferedWriter {
           );
         }
         segment.written?.resolve();
-        if (segment.reuse && this.#spare === undefined) {
-          this.#spare = segment.reuse;
+        const reuse = segment.reuse;
+        if (
+          reuse !== undefined &&
+          this.#freeBytes + reuse.length <= this.#highWaterMark
+        ) {
+          this.#free.push(reuse);
+          this.#freeBytes += reuse.length;
         }
       }
     } catch (error) {

@@ -49,3 +49,13 @@ export {
   TcpSocket,
   tryConnect,
 } from "./tcp.ts";
+export {
+  bindUdp,
+  type BindUdpOptions,
+  type Datagram,
+  MAX_DATAGRAM_BYTES,
+  type MulticastMembership,
+  type RecvFromOptions,
+  type UdpAddress,
+  UdpSocket,
+} from "./udp.ts";

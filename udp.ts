@@ -1,0 +1,1082 @@
+/**
+ * UDP sockets: {@linkcode bindUdp} and {@linkcode UdpSocket}, the Deno
+ * counterpart of Python's `socket.socket(AF_INET, SOCK_DGRAM)` with `sendto`,
+ * `recvfrom`, `settimeout` and `connect`.
+ *
+ * UDP delivers datagrams, not a stream: each `sendTo` is one datagram and each
+ * `recvFrom` returns one whole datagram (or reports that it did not fit). UDP
+ * itself promises little; this module makes each failure visible:
+ *
+ * | UDP does not promise | what this module does |
+ * | --- | --- |
+ * | delivery | nothing can detect loss; use a `timeout` and retry (loss is still possible) |
+ * | order | datagrams are returned in the order the OS received them |
+ * | no duplicates | none are added here; number your messages if it matters |
+ * | fitting your buffer | `truncated: true` when a datagram was longer than `maxBytes` (default 65535: never) |
+ * | any size | over 65507 bytes is `SocketError("EMSGSIZE")` before anything is sent |
+ *
+ * An empty datagram is a datagram: it is sent and received with
+ * `data.length === 0`.
+ *
+ * **Permissions and flags.** UDP in Deno is an unstable API: run with
+ * `--unstable-net` (or set `"unstable": ["net"]` in *your* deno.json; the
+ * deno.json of this package does not reach programs that import it) and
+ * `--allow-net`. Without the flag, importing this module still works; only
+ * {@linkcode bindUdp} throws, with a message that names the flag.
+ *
+ * @example A round trip
+ * ```ts
+ * import { bindUdp } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using server = bindUdp(); // 127.0.0.1, a free port
+ * using client = bindUdp();
+ * await client.sendTo("ping", server.addr);
+ * const request = await server.recvFrom();
+ * await server.sendTo("pong", request.addr); // reply to the sender
+ * const reply = await client.recvFrom();
+ * assertEquals(new TextDecoder().decode(reply.data), "pong");
+ * assertEquals(reply.addr.port, server.addr.port);
+ * ```
+ *
+ * @module
+ */
+
+import { SocketError } from "./errors.ts";
+import {
+  canonicalIp,
+  checkHostname,
+  checkPort,
+  isIpv4,
+  isMulticast,
+} from "./_udp_addr.ts";
+import {
+  closedError,
+  toSocketError,
+  unstableNetError,
+} from "./_runtime_errors.ts";
+
+/**
+ * The largest UDP payload over IPv4, in bytes: 65535 minus the 20-byte IP
+ * header and the 8-byte UDP header. {@linkcode UdpSocket.sendTo} refuses
+ * more with `SocketError("EMSGSIZE")` before anything is sent.
+ *
+ * @example Refusing an oversized datagram
+ * ```ts
+ * import { bindUdp, MAX_DATAGRAM_BYTES, SocketError } from "@wire/socket";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * using socket = bindUdp();
+ * const tooBig = new Uint8Array(MAX_DATAGRAM_BYTES + 1);
+ * const error = await assertRejects(
+ *   () => socket.sendTo(tooBig, socket.addr),
+ *   SocketError,
+ * );
+ * assertEquals(error.code, "EMSGSIZE");
+ * ```
+ */
+export const MAX_DATAGRAM_BYTES = 65507;
+
+/** The default `maxBytes` of a receive: no datagram is longer. */
+const DEFAULT_MAX_BYTES = 65535;
+/** One byte more than any datagram, so a longer one shows as `n > maxBytes`. */
+const RECEIVE_BUFFER_BYTES = 65536;
+
+const RECEIVE = "receive datagram";
+const SEND = "send datagram";
+
+const utf8 = new TextEncoder();
+
+/**
+ * Options for {@linkcode bindUdp}.
+ *
+ * @example Binding a chosen port on this machine
+ * ```ts
+ * import { bindUdp, type BindUdpOptions } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using probe = bindUdp(); // find a free port for the example
+ * const port = probe.addr.port;
+ * probe.close();
+ * const options: BindUdpOptions = { hostname: "127.0.0.1", port };
+ * using socket = bindUdp(options);
+ * assertEquals(socket.addr.port, port);
+ * ```
+ */
+export interface BindUdpOptions {
+  /**
+   * The local address to bind. `"0.0.0.0"` (or `"::"`) receives on every
+   * interface; the default receives from this machine only.
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The local port; 0 lets the OS pick a free one (read it from
+   * {@linkcode UdpSocket.addr}).
+   * @default {0}
+   */
+  port?: number;
+  /**
+   * Bind even if another socket has the address (`SO_REUSEADDR`), e.g. for
+   * several multicast receivers on one port. The newest socket then takes the
+   * unicast datagrams.
+   * @default {false}
+   */
+  reuseAddress?: boolean;
+  /**
+   * Loop multicast datagrams this socket sends back to the local machine
+   * (`IP_MULTICAST_LOOP`).
+   * @default {false}
+   */
+  loopback?: boolean;
+}
+
+/**
+ * Options for {@linkcode UdpSocket.recvFrom} and {@linkcode UdpSocket.recv}.
+ *
+ * @example Cancelling a receive
+ * ```ts
+ * import { bindUdp, SocketError } from "@wire/socket";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * using socket = bindUdp();
+ * const controller = new AbortController();
+ * const pending = socket.recvFrom({ signal: controller.signal });
+ * controller.abort(new Error("user pressed Ctrl-C"));
+ * const error = await assertRejects(() => pending, SocketError);
+ * assertEquals(error.code, "ECANCELED");
+ * assertEquals((error.cause as Error).message, "user pressed Ctrl-C");
+ * ```
+ */
+export interface RecvFromOptions {
+  /**
+   * The most bytes to return. A longer datagram returns its first `maxBytes`
+   * bytes with `truncated: true`; the rest is gone (UDP cannot resend it).
+   * @default {65535}
+   */
+  maxBytes?: number;
+  /**
+   * Aborting it rejects the receive with `SocketError("ECANCELED")`, the
+   * signal's reason as `cause`. Nothing is lost: a datagram arriving later is
+   * returned by the next receive.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait for this receive, overriding
+   * {@linkcode UdpSocket.timeout}.
+   * @default {socket.timeout}
+   */
+  timeout?: number;
+}
+
+/**
+ * One received datagram.
+ *
+ * @example An empty datagram is a datagram
+ * ```ts
+ * import { bindUdp, type Datagram } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using a = bindUdp();
+ * using b = bindUdp();
+ * await a.sendTo(new Uint8Array(0), b.addr);
+ * const datagram: Datagram = await b.recvFrom();
+ * assertEquals(datagram.data.length, 0);
+ * assertEquals(datagram.truncated, false);
+ * assertEquals(datagram.addr.port, a.addr.port);
+ * ```
+ */
+export interface Datagram {
+  /**
+   * The payload (its first `maxBytes` bytes when `truncated`). The memory is
+   * the caller's: the socket never reuses it.
+   */
+  data: Uint8Array<ArrayBuffer>;
+  /** The sender's address: pass it to {@linkcode UdpSocket.sendTo} to reply. */
+  addr: Deno.NetAddr;
+  /** Whether the datagram was longer than `maxBytes` and was cut short. */
+  truncated: boolean;
+}
+
+/**
+ * Where to send a datagram: an IP address (or a host name) and a port. A
+ * `Deno.NetAddr` (such as {@linkcode Datagram.addr}) is one.
+ *
+ * @example Sending to a host name
+ * ```ts
+ * import { bindUdp, type UdpAddress } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using a = bindUdp();
+ * using b = bindUdp();
+ * const to: UdpAddress = { hostname: "localhost", port: b.addr.port };
+ * assertEquals(await a.sendTo("hi", to), 2);
+ * ```
+ */
+export interface UdpAddress {
+  /** An IP address, or a name the OS resolves (`"localhost"`). */
+  hostname: string;
+  /** The destination port, 1 to 65535. */
+  port: number;
+}
+
+/**
+ * Membership of a multicast group, from {@linkcode UdpSocket.joinMulticast}.
+ * Closing the socket leaves every group it joined.
+ *
+ * @example Leaving twice is harmless
+ * ```ts
+ * import { bindUdp, type MulticastMembership } from "@wire/socket";
+ *
+ * using socket = bindUdp();
+ * const membership: MulticastMembership = await socket.joinMulticast(
+ *   "239.255.0.2",
+ *   "127.0.0.1",
+ * );
+ * await membership.setLoopback(true);
+ * await membership.leave();
+ * await membership.leave(); // does nothing
+ * ```
+ */
+export interface MulticastMembership {
+  /** The group address joined. */
+  readonly group: string;
+  /**
+   * Leaves the group. Calling it again, or after the socket is closed, does
+   * nothing.
+   *
+   * @returns A promise that resolves once the group is left.
+   * @throws {SocketError} The runtime refused to leave the group.
+   */
+  leave(): Promise<void>;
+  /**
+   * Whether datagrams this socket sends to the group are looped back to the
+   * local machine (`IP_MULTICAST_LOOP`).
+   *
+   * @param loopback `true` to loop datagrams back.
+   * @returns A promise that resolves once the option is set.
+   * @throws {SocketError} The option could not be set, or the socket is closed.
+   */
+  setLoopback(loopback: boolean): Promise<void>;
+  /**
+   * The time-to-live (hop limit) of multicast datagrams this socket sends
+   * (`IP_MULTICAST_TTL`). IPv4 only.
+   *
+   * @param ttl Hops, 0 to 255; 1 keeps datagrams on the local network.
+   * @returns A promise that resolves once the option is set.
+   * @throws {RangeError} `ttl` is not an integer from 0 to 255.
+   * @throws {TypeError} The group is IPv6 (Deno has no hop-limit setting).
+   * @throws {SocketError} The option could not be set, or the socket is closed.
+   */
+  setTTL(ttl: number): Promise<void>;
+}
+
+/** A caller waiting for a datagram: a `recvFrom` or an iterator's `next`. */
+interface Waiter {
+  maxBytes: number;
+  /** Set for `recvFrom`. */
+  resolve: ((datagram: Datagram) => void) | undefined;
+  /** Set for an iterator's `next`. */
+  step: ((result: IteratorResult<Datagram, undefined>) => void) | undefined;
+  reject: (reason: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A datagram received while nobody was waiting: its whole payload. */
+interface Received {
+  data: Uint8Array<ArrayBuffer>;
+  addr: Deno.NetAddr;
+}
+
+interface Peer {
+  hostname: string;
+  port: number;
+  /** `hostname` as the runtime spells sender addresses. */
+  canonical: string;
+}
+
+function checkMaxBytes(maxBytes: unknown): number {
+  if (
+    typeof maxBytes !== "number" || !Number.isInteger(maxBytes) || maxBytes < 0
+  ) {
+    throw new RangeError(
+      `Cannot ${RECEIVE}: maxBytes must be a non-negative integer, got ${
+        String(maxBytes)
+      }`,
+    );
+  }
+  // No datagram is longer than 65535 bytes, and the buffer holds 65536.
+  return Math.min(maxBytes, DEFAULT_MAX_BYTES);
+}
+
+function checkTimeout(timeout: unknown, action: string): number | undefined {
+  if (timeout === undefined) return undefined;
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new RangeError(
+      `Cannot ${action}: timeout must be a non-negative number of milliseconds or undefined, got ${
+        String(timeout)
+      }`,
+    );
+  }
+  return timeout;
+}
+
+function toDatagram(received: Received, maxBytes: number): Datagram {
+  const data = received.data;
+  return data.length > maxBytes
+    ? { data: data.slice(0, maxBytes), addr: received.addr, truncated: true }
+    : { data, addr: received.addr, truncated: false };
+}
+
+/**
+ * A bound UDP socket; create one with {@linkcode bindUdp}.
+ *
+ * Receives go through one reusable 64 KiB buffer and at most one pending
+ * receive in the runtime: a `recvFrom` that times out or is aborted leaves
+ * that receive in place for the next caller, so no datagram is lost to a
+ * timeout. Concurrent `recvFrom` calls (and iterators) are served in the
+ * order they were made, one datagram each.
+ *
+ * Iterating with `for await` yields every datagram until the socket is
+ * closed, which ends the loop cleanly. Breaking out of the loop does not
+ * close the socket; `using` does.
+ *
+ * Deno always enables `SO_BROADCAST` on UDP sockets: sending to a broadcast
+ * address (`255.255.255.255`) needs no opt-in, unlike Python's
+ * `setsockopt(SOL_SOCKET, SO_BROADCAST, 1)`.
+ *
+ * Needs `--allow-net` and `--unstable-net`.
+ *
+ * @example Receiving with a timeout
+ * ```ts
+ * import { bindUdp, SocketError } from "@wire/socket";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * using socket = bindUdp();
+ * socket.timeout = 20; // ms, like Python's settimeout(0.02)
+ * const error = await assertRejects(() => socket.recvFrom(), SocketError);
+ * assertEquals(error.code, "ETIMEDOUT");
+ * ```
+ *
+ * @example Serving datagrams until the socket closes
+ * ```ts
+ * import { bindUdp } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = bindUdp();
+ * using client = bindUdp();
+ * await client.sendTo("a", server.addr);
+ * await client.sendTo("b", server.addr);
+ * const seen: string[] = [];
+ * for await (const { data } of server) {
+ *   seen.push(new TextDecoder().decode(data));
+ *   if (seen.length === 2) server.close(); // ends the loop
+ * }
+ * assertEquals(seen, ["a", "b"]);
+ * ```
+ *
+ * @tags allow-net
+ */
+export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
+  readonly #conn: Deno.DatagramConn;
+  readonly #addr: Deno.NetAddr;
+  readonly #buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+  #timeout: number | undefined;
+  #closed = false;
+  /** Whether a `receive` into `#buffer` is pending in the runtime. */
+  #receiving = false;
+  /** Callers waiting for a datagram, oldest first. */
+  #waiters: Waiter[] = [];
+  /**
+   * Datagrams received while nobody waited: at most one, from a receive whose
+   * caller timed out or was aborted (no receive starts while nobody waits).
+   */
+  #ready: Received[] = [];
+  /** A receive error nobody was waiting for; thrown by the next receive. */
+  #error: SocketError | undefined;
+  #peer: Peer | undefined;
+
+  /**
+   * Wraps a UDP `Deno.DatagramConn`. Usually you call {@linkcode bindUdp}
+   * instead; this is for a conn made with options it does not offer. The
+   * socket owns the conn from now on: do not receive from it directly.
+   *
+   * @param conn A conn from `Deno.listenDatagram({ transport: "udp" })`.
+   * @throws {TypeError} `conn` is not a UDP conn.
+   */
+  constructor(conn: Deno.DatagramConn) {
+    const addr = conn?.addr;
+    if (addr?.transport !== "udp") {
+      throw new TypeError(
+        `Cannot create UdpSocket: expected a UDP Deno.DatagramConn, got transport ${
+          String(addr?.transport)
+        }`,
+      );
+    }
+    this.#conn = conn;
+    this.#addr = addr;
+  }
+
+  /** The local address (Python's `getsockname()`); read the port the OS picked here. */
+  get addr(): Deno.NetAddr {
+    return this.#addr;
+  }
+
+  /**
+   * Milliseconds each receive waits before it rejects with
+   * `SocketError("ETIMEDOUT")`; `undefined` waits forever (Python's
+   * `settimeout`). It applies to `recvFrom`, `recv` and each step of a
+   * `for await` loop. A timeout loses nothing: a datagram that arrives later
+   * is returned by the next receive. (The runtime's receive stays pending
+   * until then, which keeps the process alive: close the socket when done.)
+   *
+   * @default {undefined}
+   * @throws {RangeError} Set to a negative number or NaN.
+   */
+  get timeout(): number | undefined {
+    return this.#timeout;
+  }
+
+  set timeout(ms: number | undefined) {
+    this.#timeout = checkTimeout(ms, "set timeout");
+  }
+
+  /** The peer set by {@linkcode UdpSocket.connect} (Python's `getpeername()`), or `undefined`. */
+  get remoteAddr(): Deno.NetAddr | undefined {
+    const peer = this.#peer;
+    return peer &&
+      { transport: "udp", hostname: peer.hostname, port: peer.port };
+  }
+
+  /** Whether {@linkcode UdpSocket.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends one datagram (Python's `sendto`). A string is sent as UTF-8.
+   * Resolves once the OS has taken the datagram; that is no promise that it
+   * arrives.
+   *
+   * Needs `--allow-net` for the destination and `--unstable-net`.
+   *
+   * @param data The payload, at most {@linkcode MAX_DATAGRAM_BYTES} (65507)
+   * bytes; may be empty.
+   * @param to The destination, e.g. a received {@linkcode Datagram.addr}.
+   * @returns The number of bytes sent: the whole datagram.
+   * @throws {SocketError} `EMSGSIZE` for a payload over 65507 bytes (nothing
+   * is sent); `ECLOSED` after `close()`; `EPERM` without `--allow-net` for the
+   * destination; `ENOTFOUND` for a name that does not resolve; others with
+   * the runtime's error as `cause`.
+   * @throws {RangeError} `to.port` is not an integer from 1 to 65535.
+   * @throws {TypeError} `data` is not a string or `Uint8Array`, or
+   * `to.hostname` is not a non-empty string.
+   *
+   * @example Sending text and bytes
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using a = bindUdp();
+   * using b = bindUdp();
+   * assertEquals(await a.sendTo("héllo", b.addr), 6); // UTF-8 bytes
+   * assertEquals(await a.sendTo(new Uint8Array([1, 2]), b.addr), 2);
+   * assertEquals((await b.recvFrom()).data.length, 6);
+   * ```
+   */
+  async sendTo(data: Uint8Array | string, to: UdpAddress): Promise<number> {
+    const bytes = typeof data === "string" ? utf8.encode(data) : data;
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot ${SEND}: expected a Uint8Array or string, got ${typeof data}`,
+      );
+    }
+    const hostname = checkHostname(to?.hostname, SEND);
+    const port = checkPort(to?.port, 1, SEND);
+    if (this.#closed) throw closedError(SEND);
+    if (bytes.length > MAX_DATAGRAM_BYTES) {
+      throw new SocketError(
+        "EMSGSIZE",
+        `Cannot ${SEND}: ${bytes.length} bytes, limit is ${MAX_DATAGRAM_BYTES}`,
+      );
+    }
+    try {
+      return await this.#conn.send(bytes, { transport: "udp", hostname, port });
+    } catch (error) {
+      if (this.#closed) {
+        throw new SocketError(
+          "ECLOSED",
+          `Cannot ${SEND}: the socket is closed`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw toSocketError(error, `${SEND} to ${hostname}:${port}`);
+    }
+  }
+
+  /**
+   * Receives one datagram (Python's `recvfrom`). In connected mode (see
+   * {@linkcode UdpSocket.connect}) datagrams from other senders are
+   * discarded.
+   *
+   * Needs `--allow-net` and `--unstable-net`.
+   *
+   * @param options `maxBytes` (default 65535), `signal` and `timeout`.
+   * @returns The datagram, its sender, and whether it was cut to `maxBytes`.
+   * @throws {SocketError} `ETIMEDOUT` when the timeout expires; `ECANCELED`
+   * when `signal` aborts (its reason is `cause`); `ECLOSED` when the socket
+   * is or becomes closed; others with the runtime's error as `cause`.
+   * @throws {RangeError} `maxBytes` is not a non-negative integer, or
+   * `timeout` is negative.
+   *
+   * @example Noticing truncation
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using a = bindUdp();
+   * using b = bindUdp();
+   * await a.sendTo("abcdef", b.addr);
+   * const { data, truncated } = await b.recvFrom({ maxBytes: 3 });
+   * assertEquals(new TextDecoder().decode(data), "abc");
+   * assertEquals(truncated, true); // "def" is gone
+   * ```
+   */
+  recvFrom(options?: RecvFromOptions): Promise<Datagram> {
+    let maxBytes = DEFAULT_MAX_BYTES;
+    let timeout = this.#timeout;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      try {
+        if (options.maxBytes !== undefined) {
+          maxBytes = checkMaxBytes(options.maxBytes);
+        }
+        if (options.timeout !== undefined) {
+          timeout = checkTimeout(options.timeout, RECEIVE);
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      signal = options.signal;
+    }
+    if (this.#closed) return Promise.reject(closedError(RECEIVE));
+    if (signal?.aborted) return Promise.reject(canceled(signal));
+    const received = this.#takeReady();
+    if (received !== undefined) {
+      return Promise.resolve(toDatagram(received, maxBytes));
+    }
+    const error = this.#error;
+    if (error !== undefined) {
+      this.#error = undefined;
+      return Promise.reject(error);
+    }
+    return new Promise<Datagram>((resolve, reject) => {
+      this.#wait({
+        maxBytes,
+        resolve,
+        step: undefined,
+        reject,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+      }, timeout);
+    });
+  }
+
+  /**
+   * Sets the default destination and filters what is received, like
+   * Python's `connect()` on a UDP socket: {@linkcode UdpSocket.send} goes to
+   * `peer`, and every receive (`recv`, `recvFrom`, `for await`) discards
+   * datagrams from anyone else, including ones already waiting. Nothing is
+   * sent; UDP has no connection. Call it again to change the peer, or
+   * {@linkcode UdpSocket.disconnect} to undo it.
+   *
+   * @param peer An IP address (or `"localhost"`) and a port. Resolve other
+   * names first (e.g. with `Deno.resolveDns`): senders are matched by
+   * address.
+   * @throws {TypeError} `peer.hostname` is not an IP address or `"localhost"`.
+   * @throws {RangeError} `peer.port` is not an integer from 1 to 65535.
+   * @throws {SocketError} `ECLOSED` after `close()`.
+   *
+   * @example A client that only hears its server
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using server = bindUdp();
+   * using stranger = bindUdp();
+   * using client = bindUdp();
+   * client.connect(server.addr);
+   * await client.send("hi");
+   * const { addr } = await server.recvFrom();
+   * await stranger.sendTo("spam", client.addr); // discarded by the client
+   * await server.sendTo("hello", addr);
+   * assertEquals(new TextDecoder().decode(await client.recv()), "hello");
+   * ```
+   */
+  connect(peer: UdpAddress): void {
+    const action = "connect UDP socket";
+    const hostname = checkHostname(peer?.hostname, action);
+    const port = checkPort(peer?.port, 1, action);
+    if (this.#closed) throw closedError(action);
+    const canonical = hostname === "localhost"
+      ? (this.#addr.hostname.includes(":") ? "::1" : "127.0.0.1")
+      : canonicalIp(hostname);
+    if (canonical === undefined) {
+      throw new TypeError(
+        `Cannot ${action}: "${hostname}" is not an IP address; resolve it first (e.g. Deno.resolveDns) and pass the address`,
+      );
+    }
+    this.#peer = { hostname, port, canonical };
+  }
+
+  /** Undoes {@linkcode UdpSocket.connect}: datagrams from anyone are received again. */
+  disconnect(): void {
+    this.#peer = undefined;
+  }
+
+  /**
+   * Sends one datagram to the peer set by {@linkcode UdpSocket.connect}
+   * (Python's `send` on a connected UDP socket).
+   *
+   * @param data The payload, at most 65507 bytes; a string is sent as UTF-8.
+   * @returns The number of bytes sent.
+   * @throws {SocketError} `EDESTADDRREQ` when the socket is not connected;
+   * otherwise as {@linkcode UdpSocket.sendTo}.
+   *
+   * @example Sending to the connected peer
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using a = bindUdp();
+   * using b = bindUdp();
+   * a.connect(b.addr);
+   * assertEquals(await a.send("x"), 1);
+   * assertEquals((await b.recvFrom()).addr.port, a.addr.port);
+   * ```
+   */
+  send(data: Uint8Array | string): Promise<number> {
+    const peer = this.#peer;
+    if (peer === undefined) {
+      return Promise.reject(
+        new SocketError(
+          "EDESTADDRREQ",
+          `Cannot ${SEND}: the socket is not connected; call connect(peer) first or use sendTo`,
+        ),
+      );
+    }
+    return this.sendTo(data, peer);
+  }
+
+  /**
+   * Receives the payload of one datagram (Python's `recv`). In connected
+   * mode only the peer's datagrams are returned. Use
+   * {@linkcode UdpSocket.recvFrom} to learn the sender or whether a datagram
+   * was cut to `maxBytes`.
+   *
+   * @param options As for {@linkcode UdpSocket.recvFrom}.
+   * @returns The payload.
+   * @throws {SocketError} As {@linkcode UdpSocket.recvFrom}.
+   * @throws {RangeError} As {@linkcode UdpSocket.recvFrom}.
+   *
+   * @example Receiving only the payload
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using a = bindUdp();
+   * using b = bindUdp();
+   * b.connect(a.addr);
+   * await a.sendTo("only from a", b.addr);
+   * assertEquals(new TextDecoder().decode(await b.recv()), "only from a");
+   * ```
+   */
+  recv(options?: RecvFromOptions): Promise<Uint8Array<ArrayBuffer>> {
+    return this.recvFrom(options).then((datagram) => datagram.data);
+  }
+
+  /**
+   * Joins a multicast group, so datagrams sent to it reach this socket.
+   * Receiving them needs a socket bound to the group's port on an address
+   * that accepts them (`"0.0.0.0"`, or the group itself), and
+   * `--allow-net` for that address.
+   *
+   * @param group An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group address.
+   * @param networkInterface For IPv4, the address of the interface to join
+   * on (default `"0.0.0.0"`: the OS chooses); for IPv6, the interface index
+   * (default 0).
+   * @returns The membership: call `leave()` to leave the group.
+   * @throws {TypeError} `group` is not a multicast address, or
+   * `networkInterface` is not an IPv4 address (IPv4 group) or an interface
+   * index (IPv6 group).
+   * @throws {SocketError} `ECLOSED` after `close()`; the runtime's refusal
+   * otherwise (e.g. `EADDRNOTAVAIL` for an unknown interface), with its error
+   * as `cause`.
+   *
+   * @example Joining and leaving a group
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using socket = bindUdp();
+   * const membership = await socket.joinMulticast("239.255.0.1", "127.0.0.1");
+   * assertEquals(membership.group, "239.255.0.1");
+   * await membership.setTTL(1);
+   * await membership.leave();
+   * ```
+   */
+  async joinMulticast(
+    group: string,
+    networkInterface?: string | number,
+  ): Promise<MulticastMembership> {
+    const action = `join multicast group ${String(group)}`;
+    if (typeof group !== "string" || !isMulticast(group)) {
+      throw new TypeError(
+        `Cannot ${action}: not an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address`,
+      );
+    }
+    const v4 = isIpv4(group);
+    const iface = networkInterface ?? (v4 ? "0.0.0.0" : 0);
+    if (
+      v4
+        ? typeof iface !== "string" || !isIpv4(iface)
+        : typeof iface !== "number" || !Number.isInteger(iface) || iface < 0
+    ) {
+      throw new TypeError(
+        `Cannot ${action}: the interface of an ${
+          v4
+            ? "IPv4 group must be an IPv4 address"
+            : "IPv6 group must be an interface index (an integer >= 0)"
+        }, got ${typeof iface === "string" ? `"${iface}"` : String(iface)}`,
+      );
+    }
+    if (this.#closed) throw closedError(action);
+    let membership: Deno.MulticastV4Membership | Deno.MulticastV6Membership;
+    try {
+      membership = v4
+        ? await this.#conn.joinMulticastV4(group, iface as string)
+        : await this.#conn.joinMulticastV6(group, iface as number);
+    } catch (error) {
+      throw toSocketError(error, action);
+    }
+    return this.#membership(group, membership);
+  }
+
+  #membership(
+    group: string,
+    membership: Deno.MulticastV4Membership | Deno.MulticastV6Membership,
+  ): MulticastMembership {
+    let left = false;
+    const run = async (what: string, op: () => Promise<void>) => {
+      const action = `${what} for multicast group ${group}`;
+      if (this.#closed) throw closedError(action);
+      try {
+        await op();
+      } catch (error) {
+        throw toSocketError(error, action);
+      }
+    };
+    return {
+      group,
+      leave: async () => {
+        if (left || this.#closed) return;
+        left = true;
+        await run("leave", () => membership.leave());
+      },
+      setLoopback: (loopback) =>
+        run("set loopback", () => membership.setLoopback(loopback)),
+      setTTL: (ttl) => {
+        if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) {
+          return Promise.reject(
+            new RangeError(
+              `Cannot set TTL for multicast group ${group}: ttl must be an integer from 0 to 255, got ${ttl}`,
+            ),
+          );
+        }
+        if (!("setTTL" in membership)) {
+          return Promise.reject(
+            new TypeError(
+              `Cannot set TTL for multicast group ${group}: Deno has no hop-limit setting for IPv6 groups`,
+            ),
+          );
+        }
+        return run("set TTL", () => membership.setTTL(ttl));
+      },
+    };
+  }
+
+  /**
+   * Closes the socket. Pending receives reject with `SocketError("ECLOSED")`
+   * and `for await` loops end; datagrams not yet received are dropped.
+   * Calling it again does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = [];
+    this.#error = undefined;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed underneath: nothing to release.
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      this.#release(waiter);
+      if (waiter.step) waiter.step({ value: undefined, done: true });
+      else waiter.reject(closedError(RECEIVE));
+    }
+  }
+
+  /** Closes the socket at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Yields every datagram (as {@linkcode UdpSocket.recvFrom} with its
+   * defaults) until the socket is closed, which ends the loop. The socket's
+   * `timeout` applies to each step. Breaking out does not close the socket.
+   *
+   * @returns An iterator over received datagrams.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram> {
+    let finished = false;
+    const iterator: AsyncIterableIterator<Datagram> = {
+      next: () =>
+        finished
+          ? Promise.resolve({ value: undefined, done: true })
+          : this.#next(),
+      return: () => {
+        finished = true;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #next(): Promise<IteratorResult<Datagram, undefined>> {
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    const received = this.#takeReady();
+    if (received !== undefined) {
+      return Promise.resolve({
+        value: toDatagram(received, DEFAULT_MAX_BYTES),
+        done: false,
+      });
+    }
+    const error = this.#error;
+    if (error !== undefined) {
+      this.#error = undefined;
+      return Promise.reject(error);
+    }
+    return new Promise((step, reject) => {
+      this.#wait({
+        maxBytes: DEFAULT_MAX_BYTES,
+        resolve: undefined,
+        step,
+        reject,
+        timer: undefined,
+        signal: undefined,
+        onAbort: undefined,
+      }, this.#timeout);
+    });
+  }
+
+  /** The oldest waiting datagram from an acceptable sender, if any. */
+  #takeReady(): Received | undefined {
+    const ready = this.#ready;
+    while (ready.length > 0) {
+      const received = ready.shift()!;
+      if (this.#accepts(received.addr)) return received;
+    }
+    return undefined;
+  }
+
+  #wait(waiter: Waiter, timeout: number | undefined): void {
+    this.#waiters.push(waiter);
+    if (timeout !== undefined) {
+      waiter.timer = setTimeout(() => {
+        waiter.timer = undefined;
+        this.#abandon(
+          waiter,
+          new SocketError(
+            "ETIMEDOUT",
+            `Cannot ${RECEIVE}: timed out after ${timeout} ms`,
+          ),
+        );
+      }, timeout);
+    }
+    const signal = waiter.signal;
+    if (signal !== undefined) {
+      waiter.onAbort = () => {
+        waiter.onAbort = undefined;
+        this.#abandon(waiter, canceled(signal));
+      };
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+    }
+    this.#pump();
+  }
+
+  /** Gives up on `waiter`; the pending receive stays for the next caller. */
+  #abandon(waiter: Waiter, error: SocketError): void {
+    const index = this.#waiters.indexOf(waiter);
+    if (index === -1) return;
+    this.#waiters.splice(index, 1);
+    this.#release(waiter);
+    waiter.reject(error);
+  }
+
+  #release(waiter: Waiter): void {
+    if (waiter.timer !== undefined) {
+      clearTimeout(waiter.timer);
+      waiter.timer = undefined;
+    }
+    if (waiter.onAbort !== undefined) {
+      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      waiter.onAbort = undefined;
+    }
+  }
+
+  #accepts(addr: Deno.NetAddr): boolean {
+    const peer = this.#peer;
+    return peer === undefined ||
+      (addr.port === peer.port &&
+        (addr.hostname === peer.canonical ||
+          canonicalIp(addr.hostname) === peer.canonical));
+  }
+
+  /**
+   * Starts a receive when someone waits and none is pending. Never more than
+   * one is pending: the runtime receives into `#buffer`, which must stay
+   * untouched until it resolves. A receive is started on demand rather than
+   * kept pending while nobody waits: the OS queues datagrams in the socket's
+   * receive buffer either way, so a pending receive adds no capacity
+   * (measured: the same loss and rate under overload), and an idle socket
+   * then holds no op that would keep the process alive.
+   */
+  #pump(): void {
+    if (
+      this.#receiving || this.#closed || this.#waiters.length === 0
+    ) return;
+    this.#receiving = true;
+    this.#conn.receive(this.#buffer).then(this.#onReceive, this.#onError);
+  }
+
+  #onReceive = (result: [Uint8Array<ArrayBuffer>, Deno.Addr]): void => {
+    this.#receiving = false;
+    if (this.#closed) return;
+    const view = result[0];
+    const addr = result[1] as Deno.NetAddr;
+    if (!this.#accepts(addr)) {
+      this.#pump();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) {
+      // The caller timed out or was aborted: keep the datagram for the next.
+      this.#ready.push({ data: view.slice(), addr });
+      return;
+    }
+    const length = view.length;
+    const truncated = length > waiter.maxBytes;
+    // Copy out before the buffer is handed to the next receive.
+    const data = view.slice(0, truncated ? waiter.maxBytes : length);
+    this.#pump();
+    this.#release(waiter);
+    const datagram: Datagram = { data, addr, truncated };
+    if (waiter.step) waiter.step({ value: datagram, done: false });
+    else waiter.resolve!(datagram);
+  };
+
+  #onError = (error: unknown): void => {
+    this.#receiving = false;
+    if (this.#closed) return;
+    const socketError = toSocketError(error, RECEIVE);
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) {
+      this.#error = socketError;
+      return;
+    }
+    this.#release(waiter);
+    waiter.reject(socketError);
+    this.#pump();
+  };
+}
+
+function canceled(signal: AbortSignal): SocketError {
+  return new SocketError("ECANCELED", `Cannot ${RECEIVE}: aborted`, {
+    cause: signal.reason,
+  });
+}
+
+/**
+ * Binds a UDP socket (Python's `socket(AF_INET, SOCK_DGRAM)` then `bind`).
+ *
+ * Needs `--allow-net` for the address and `--unstable-net`: UDP is an
+ * unstable Deno API. Set `"unstable": ["net"]` in the deno.json of *your*
+ * project (or pass `--unstable-net`); the deno.json of a library you import,
+ * this one included, does not apply to your program.
+ *
+ * @param options The local `hostname` (default `"127.0.0.1"`: this machine
+ * only) and `port` (default 0: the OS picks a free one), and socket options.
+ * @returns The bound socket. Close it with `close()` or `using`.
+ * @throws {SocketError} `ENOSYS` when `Deno.listenDatagram` is missing (no
+ * `--unstable-net`; the message says how to enable it); `EADDRINUSE` when
+ * the port is taken; `EPERM` without `--allow-net` for the address;
+ * `EADDRNOTAVAIL` for an address this machine does not have; others with
+ * the runtime's error as `cause`.
+ * @throws {RangeError} `port` is not an integer from 0 to 65535.
+ * @throws {TypeError} `hostname` is not a non-empty string.
+ *
+ * @example Binding a free port
+ * ```ts
+ * import { bindUdp } from "@wire/socket";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * using socket = bindUdp();
+ * assertEquals(socket.addr.hostname, "127.0.0.1");
+ * assert(socket.addr.port > 0);
+ * ```
+ *
+ * @example A taken port is EADDRINUSE
+ * ```ts
+ * import { bindUdp, SocketError } from "@wire/socket";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * using first = bindUdp();
+ * const error = assertThrows(
+ *   () => bindUdp({ port: first.addr.port }),
+ *   SocketError,
+ * );
+ * assertEquals(error.code, "EADDRINUSE");
+ * ```
+ *
+ * @tags allow-net
+ */
+export function bindUdp(options: BindUdpOptions = {}): UdpSocket {
+  const listen = (globalThis as { Deno?: typeof Deno }).Deno?.listenDatagram;
+  if (typeof listen !== "function") throw unstableNetError();
+  const action = "bind UDP socket";
+  const hostname = checkHostname(options.hostname ?? "127.0.0.1", action);
+  const port = checkPort(options.port ?? 0, 0, action);
+  let conn: Deno.DatagramConn;
+  try {
+    conn = listen({
+      transport: "udp",
+      hostname,
+      port,
+      reuseAddress: options.reuseAddress ?? false,
+      loopback: options.loopback ?? false,
+    });
+  } catch (error) {
+    throw toSocketError(error, `${action} to ${hostname}:${port}`);
+  }
+  return new UdpSocket(conn);
+}
