@@ -1,0 +1,121 @@
+// A client for the echo server (examples/echo.ts): sends each argument, or
+// each line of stdin when there are none, as one length-prefixed frame
+// (`sendFrame`), and prints each reply (`recvFrame`). However TCP splits or
+// merges the bytes on the way, every reply comes back whole.
+//
+// Run: deno run --allow-net=127.0.0.1:9000 examples/echo_client.ts hello world
+//
+// Start the server first (`deno task example:echo`). With `--port 9100` the
+// permission becomes `--allow-net=127.0.0.1:9100`; with `--host` the same
+// host must be named (`--host ::1 --port 9100` needs `--allow-net=[::1]:9100`).
+// Reading stdin needs no permission:
+// `printf 'one\ntwo\n' | deno run --allow-net=127.0.0.1:9000 examples/echo_client.ts`
+
+import { parseArgs } from "@std/cli/parse-args";
+import { connect, FrameError, SocketError } from "../mod.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Options for {@linkcode echoClient}. */
+export interface EchoClientOptions {
+  /** The echo server's address; default "127.0.0.1". */
+  hostname?: string;
+  /** The echo server's port. */
+  port: number;
+  /** The messages to send, one frame each. */
+  messages: Iterable<string> | AsyncIterable<string>;
+  /** Called with each message and its reply; default: prints `echo: ...`. */
+  onReply?: (message: string, reply: string) => void;
+}
+
+/**
+ * Sends each message as a frame and waits for its reply.
+ *
+ * @returns How many replies came back.
+ */
+export async function echoClient(options: EchoClientOptions): Promise<number> {
+  const onReply = options.onReply ??
+    ((_message: string, reply: string) => console.log(`echo: ${reply}`));
+  await using socket = await connect({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port,
+    timeout: 5000, // for the connect
+  });
+  socket.timeout = 5000; // for each send and receive: never hang forever
+  let replies = 0;
+  for await (const message of options.messages) {
+    await socket.sendFrame(encoder.encode(message));
+    const reply = await socket.recvFrame();
+    if (reply === null) {
+      throw new SocketError("EOF", "The server closed the connection");
+    }
+    onReply(message, decoder.decode(reply));
+    replies++;
+  }
+  return replies;
+}
+
+/** The lines of a byte stream (without their "\n" or "\r\n"). */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (pending + text).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) yield line.replace(/\r$/, "");
+  }
+  if (pending !== "") yield pending.replace(/\r$/, "");
+}
+
+const USAGE =
+  `Usage: deno run --allow-net=127.0.0.1:9000 examples/echo_client.ts [options] [message...]
+
+Sends each message (or each line of stdin when none is given) to the echo
+server as a frame and prints the replies.
+
+Options:
+  --host HOST  the server's address (default 127.0.0.1)
+  --port PORT  the server's port (default 9000)
+  --help       show this help
+
+The --allow-net permission must name the same HOST:PORT.`;
+
+/** Prints `message` and the usage to stderr, then exits with status 2. */
+function usageError(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+if (import.meta.main) {
+  const args: { host: string; port: string; help: boolean; _: string[] } =
+    parseArgs(Deno.args, {
+      string: ["host", "port", "_"],
+      boolean: ["help"],
+      default: { host: "127.0.0.1", port: "9000" },
+      unknown: (arg: string) =>
+        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+    });
+  if (args.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const port = Number(args.port);
+  if (!/^\d+$/.test(args.port) || port < 1 || port > 65535) {
+    usageError(`--port must be a number from 1 to 65535, got ${args.port}`);
+  }
+  const messages = args._.length > 0 ? args._ : readLines(Deno.stdin.readable);
+  try {
+    await echoClient({ hostname: args.host, port, messages });
+  } catch (error) {
+    if (!(error instanceof SocketError || error instanceof FrameError)) {
+      throw error;
+    }
+    const hint = error instanceof SocketError && error.code === "ECONNREFUSED"
+      ? " (is the echo server running? deno task example:echo)"
+      : "";
+    console.error(`error: ${error.message}${hint}`);
+    Deno.exit(1);
+  }
+}

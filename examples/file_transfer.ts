@@ -1,0 +1,442 @@
+// File transfer over the `message` framing: a JSON header (name, size,
+// sha256) and then the file's bytes, streamed through bounded memory: a few
+// MiB of buffers whatever the file's size.
+//
+// Run: deno run --allow-net=127.0.0.1:9000 --allow-read=./inbox --allow-write=./inbox examples/file_transfer.ts receive --dir ./inbox
+// Run: deno run --allow-net=127.0.0.1:9000 --allow-read=./photo.jpg examples/file_transfer.ts send ./photo.jpg
+//
+// The receiver may read and write its --dir only (it creates the directory if
+// missing); the sender may read the one file it sends. Each touches only the
+// one address: `--port 9100` needs `--allow-net=127.0.0.1:9100` on both sides,
+// `--host` likewise (`--host 0.0.0.0` to receive from other machines needs
+// `--allow-net=0.0.0.0:9000` for the receiver).
+//
+// The protocol, in `message()` frames (a 4-byte length, a JSON header, and a
+// body of `header.size` bytes):
+//
+//   sender                                    receiver
+//   head {name, size, sha256}           ->
+//                                       <-    {status: "ready"} or {status: "error", error}
+//   size bytes of file (streamed)       ->    into a temporary file in --dir
+//                                       <-    {status: "ok"} or {status: "error", error}
+//
+// The receiver refuses names with "/", "\", "..", or NUL (no writing outside
+// --dir) and existing files unless started with --overwrite. It checks the
+// size and the sha256, and only then moves the temporary file into place, so
+// a failed or interrupted transfer never leaves a partial or wrong file. A
+// progress bar goes to stderr when stderr is a terminal.
+
+import { parseArgs } from "@std/cli/parse-args";
+import { createHash } from "node:crypto";
+import {
+  connect,
+  FrameError,
+  message,
+  serve,
+  type Server,
+  SocketError,
+  type TcpSocket,
+} from "../mod.ts";
+
+/** The framing of every frame in the protocol; `.head` for the file's header. */
+const framing = message();
+const NO_BODY = new Uint8Array(0);
+/** Longest file name accepted, in UTF-8 bytes (file systems allow 255). */
+const MAX_NAME_BYTES = 200;
+
+/** The header that announces a file. */
+export interface FileHeader {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/** Why `name` cannot be used as a file name in the receiver's directory, or undefined. */
+export function checkFileName(name: unknown): string | undefined {
+  if (typeof name !== "string" || name === "") return "the name is empty";
+  if (name === "." || name === "..") {
+    return `the name is ${JSON.stringify(name)}`;
+  }
+  for (const bad of ["/", "\\", "..", "\0"]) {
+    if (name.includes(bad)) {
+      return `the name ${JSON.stringify(name)} contains ${JSON.stringify(bad)}`;
+    }
+  }
+  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) {
+    return `the name is longer than ${MAX_NAME_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+/** A TransformStream that hashes and counts what passes, and reports progress. */
+function tap(onChunk: (chunk: Uint8Array) => void) {
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      onChunk(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal. */
+function progressBar(label: string, total: number, enabled: boolean) {
+  const encoder = new TextEncoder();
+  let last = 0;
+  const draw = (done: number) => {
+    const fraction = total === 0 ? 1 : done / total;
+    const filled = Math.round(fraction * 30);
+    const bar = "#".repeat(filled) + " ".repeat(30 - filled);
+    const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
+    Deno.stderr.writeSync(encoder.encode(
+      `\r${label} [${bar}] ${Math.floor(fraction * 100)}% ${mib(done)}/${
+        mib(total)
+      } MiB`,
+    ));
+  };
+  return {
+    update(done: number) {
+      const now = performance.now();
+      if (!enabled || (now - last < 100 && done < total)) return;
+      last = now;
+      draw(done);
+    },
+    end() {
+      if (enabled) Deno.stderr.writeSync(encoder.encode("\n"));
+    },
+  };
+}
+
+/** The SHA-256 of a file, in hex, read in chunks (Web Crypto cannot stream). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+async function reply(
+  socket: TcpSocket,
+  header: Record<string, unknown>,
+): Promise<void> {
+  await socket.sendFrame({ header, body: NO_BODY }, framing);
+  await socket.flush();
+}
+
+/** Options for {@linkcode receiveFiles}. */
+export interface ReceiveOptions {
+  hostname?: string;
+  /** Default 0: the OS picks (see `addr.port`). */
+  port?: number;
+  /** Where files go; created if missing. */
+  dir: string;
+  /** Replace existing files; default false (they are refused). */
+  overwrite?: boolean;
+  /** Draw a progress bar on stderr; default: when stderr is a terminal. */
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Receives files into `options.dir`, one per connection, until shut down. */
+export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
+  const log = options.log ?? console.log;
+  const dir = options.dir.replace(/[/\\]+$/, "") || "/";
+  const progress = options.progress ?? Deno.stderr.isTerminal();
+  await Deno.mkdir(dir, { recursive: true });
+  return serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    shutdownTimeout: 2000,
+    onError: (error) => log(`transfer failed: ${error}`),
+  }, async (socket) => {
+    const peer = `${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`;
+    socket.timeout = 30_000; // a sender that stalls for 30 s is gone
+    const header = await socket.recvFrame(framing.head);
+    if (header === null) return;
+    const { name, size, sha256 } = header;
+    const refusal = checkFileName(name) ??
+      (typeof sha256 === "string" && /^[0-9a-f]{64}$/.test(sha256)
+        ? undefined
+        : "the header has no valid sha256");
+    if (refusal !== undefined) {
+      log(`refused a file from ${peer}: ${refusal}`);
+      return await reply(socket, { status: "error", error: refusal });
+    }
+    const fileName = name as string;
+    const target = `${dir}/${fileName}`;
+    if (!options.overwrite && await exists(target)) {
+      const error =
+        `${fileName} already exists (start the receiver with --overwrite to replace it)`;
+      log(`refused ${fileName} from ${peer}: it already exists`);
+      return await reply(socket, { status: "error", error });
+    }
+    await reply(socket, { status: "ready" });
+
+    // The body goes to a temporary file next to the target (same directory,
+    // so the final rename is atomic), hashed on the way. Whatever goes wrong,
+    // the temporary file is removed before anyone is told.
+    const temp = `${dir}/.${fileName}.${crypto.randomUUID().slice(0, 8)}.part`;
+    const discard = () => Deno.remove(temp).catch(() => {});
+    const bar = progressBar(`receiving ${fileName}`, size as number, progress);
+    let outcome: { error: string } | { sha256: string };
+    try {
+      const file = await Deno.open(temp, {
+        write: true,
+        createNew: true,
+        mode: 0o666, // as for any new file: the umask applies
+      });
+      const hash = createHash("sha256");
+      let received = 0;
+      // recvStream hands out exactly `size` bytes; pipeTo closes the file
+      // (also when the transfer fails).
+      await socket.recvStream(size as number).pipeThrough(tap((chunk) => {
+        hash.update(chunk);
+        received += chunk.length;
+        bar.update(received);
+      })).pipeTo(file.writable);
+      const actual = hash.digest("hex");
+      outcome = received === size && actual === sha256
+        ? await place(temp, target, options.overwrite ?? false) ??
+          { sha256: actual }
+        : {
+          error: `${fileName} arrived damaged: ${received} bytes with ` +
+            `sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`,
+        };
+    } catch (error) {
+      // The sender vanished mid-way (EOF, ECONNRESET), stalled (ETIMEDOUT),
+      // or the disk failed: nothing is placed.
+      await discard();
+      log(`transfer of ${fileName} from ${peer} failed: ${error}`);
+      throw error;
+    } finally {
+      bar.end();
+    }
+    if ("error" in outcome) {
+      await discard();
+      log(`discarded ${fileName} from ${peer}: ${outcome.error}`);
+      return await reply(socket, { status: "error", error: outcome.error });
+    }
+    log(
+      `received ${fileName} (${size} bytes, sha256 ${outcome.sha256}) from ${peer}`,
+    );
+    await reply(socket, { status: "ok", sha256: outcome.sha256 });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Moves the verified temporary file to `target`. Without `overwrite`, a hard
+ * link makes the name appear only if it is still free (atomically), then the
+ * temporary name goes; where hard links are not supported, a check and a
+ * rename do.
+ */
+async function place(
+  temp: string,
+  target: string,
+  overwrite: boolean,
+): Promise<{ error: string } | undefined> {
+  if (overwrite) {
+    await Deno.rename(temp, target);
+    return undefined;
+  }
+  try {
+    await Deno.link(temp, target);
+    await Deno.remove(temp);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      return { error: `${target} appeared while it was being received` };
+    }
+    if (await exists(target)) return { error: `${target} already exists` };
+    await Deno.rename(temp, target);
+    return undefined;
+  }
+}
+
+/** Options for {@linkcode sendFile}. */
+export interface SendOptions {
+  hostname?: string;
+  port: number;
+  /** The file to send; the receiver stores it under its last path segment. */
+  path: string;
+  /** Draw a progress bar on stderr; default: when stderr is a terminal. */
+  progress?: boolean;
+}
+
+/** Sends one file; resolves once the receiver has checked and stored it. */
+export async function sendFile(options: SendOptions): Promise<FileHeader> {
+  const progress = options.progress ?? Deno.stderr.isTerminal();
+  const name = options.path.split(/[/\\]/).pop()!;
+  const info = await Deno.stat(options.path);
+  if (!info.isFile) throw new TypeError(`${options.path} is not a file`);
+  const size = info.size;
+  const sha256 = await sha256File(options.path);
+  await using socket = await connect({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port,
+    timeout: 5000,
+  });
+  socket.timeout = 30_000;
+
+  await socket.sendFrame({ name, size, sha256 }, framing.head);
+  const ready = await socket.recvFrame(framing);
+  if (ready?.header.status !== "ready") {
+    throw new TransferError(
+      String(ready?.header.error ?? "the receiver closed the connection"),
+    );
+  }
+
+  using file = await Deno.open(options.path);
+  let sent = 0;
+  const bar = progressBar(`sending ${name}`, size, progress);
+  // Exactly `size` bytes: a file that grew since it was hashed is cut there
+  // (and fails the receiver's sha256 check); one that shrank fails here.
+  const body = file.readable.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const part = chunk.subarray(0, size - sent);
+        sent += part.length;
+        bar.update(sent);
+        if (part.length > 0) controller.enqueue(part);
+        if (sent === size) controller.terminate();
+      },
+      flush() {
+        if (sent < size) {
+          throw new TransferError(
+            `${options.path} shrank while it was being sent`,
+          );
+        }
+      },
+    }),
+  );
+  try {
+    await socket.sendStream(body);
+    await socket.flush();
+  } finally {
+    bar.end();
+  }
+
+  const done = await socket.recvFrame(framing);
+  if (done?.header.status !== "ok") {
+    throw new TransferError(
+      String(done?.header.error ?? "the receiver closed the connection"),
+    );
+  }
+  return { name, size, sha256 };
+}
+
+/** The receiver refused or rejected the file. */
+export class TransferError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TransferError";
+  }
+}
+
+const USAGE =
+  `Usage: deno run --allow-net=127.0.0.1:9000 ... examples/file_transfer.ts <receive|send> [options]
+
+receive --dir DIR [--overwrite]   store files sent to HOST:PORT in DIR (Ctrl-C stops)
+        needs --allow-read=DIR --allow-write=DIR
+send FILE                         send FILE to the receiver at HOST:PORT
+        needs --allow-read=FILE
+
+Options:
+  --host HOST   address to listen on / connect to (default 127.0.0.1)
+  --port PORT   port (default 9000)
+  --dir DIR     receive: the directory files go to
+  --overwrite   receive: replace files that exist (default: refuse them)
+  --help        show this help
+
+The --allow-net permission must name the same HOST:PORT.`;
+
+/** Prints `message` and the usage to stderr, then exits with status 2. */
+function usageError(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+async function main(): Promise<void> {
+  const args: {
+    host: string;
+    port: string;
+    dir?: string;
+    overwrite: boolean;
+    help: boolean;
+    _: string[];
+  } = parseArgs(Deno.args, {
+    string: ["host", "port", "dir", "_"],
+    boolean: ["help", "overwrite"],
+    default: { host: "127.0.0.1", port: "9000" },
+    unknown: (arg: string) =>
+      !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+  });
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const [mode, ...rest] = args._;
+  const port = Number(args.port);
+  const minPort = mode === "receive" ? 0 : 1;
+  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
+    usageError(
+      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
+    );
+  }
+
+  if (mode === "receive") {
+    if (!args.dir) usageError("receive needs --dir DIR");
+    if (rest.length > 0) usageError(`unexpected argument ${rest[0]}`);
+    const server = await receiveFiles({
+      hostname: args.host,
+      port,
+      dir: args.dir,
+      overwrite: args.overwrite,
+    });
+    console.log(
+      `receiving files into ${args.dir} on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
+    );
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      console.log("shutting down");
+      server.shutdown().then(() => console.log("stopped"));
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    await server.finished;
+  } else if (mode === "send") {
+    if (rest.length !== 1) usageError("send needs one FILE");
+    const { name, size, sha256 } = await sendFile({
+      hostname: args.host,
+      port,
+      path: rest[0],
+    });
+    console.log(
+      `sent ${name}: ${size} bytes, sha256 ${sha256}; the receiver checked it`,
+    );
+  } else {
+    usageError(mode ? `unknown mode ${mode}` : "say receive or send");
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    const expected = error instanceof SocketError ||
+      error instanceof FrameError || error instanceof TransferError ||
+      error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotCapable ||
+      error instanceof Deno.errors.PermissionDenied;
+    if (!expected) throw error;
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,205 @@
+// The "telephone" pair from Python socket tutorials, in one file: the client
+// reads lines from stdin and sends each one; the server answers each in upper
+// case. It fixes that tutorial's classic bugs:
+//   - empty input: Python's `send(b"")` sends nothing, so the client then
+//     waits forever for a reply. Here an empty line is skipped on the client.
+//   - message boundaries: lines are framed with `delimited()` ("\n"), so two
+//     quick lines never arrive as one message, nor one line as two.
+//   - a client that quits or is killed (Ctrl-C, `kill -9`) only ends its own
+//     connection; `serve` keeps the server running for the others.
+//
+// Run: deno run --allow-net=127.0.0.1:9000 examples/upper_chat.ts server
+// Run: deno run --allow-net=127.0.0.1:9000 examples/upper_chat.ts client
+//
+// Both sides take `--host` and `--port`, and the permission follows them:
+// `--port 9100` needs `--allow-net=127.0.0.1:9100`. Ctrl-C stops the server;
+// Ctrl-D (end of input) or Ctrl-C ends the client.
+
+import { parseArgs } from "@std/cli/parse-args";
+import {
+  connect,
+  delimited,
+  FrameError,
+  serve,
+  type Server,
+  SocketError,
+} from "../mod.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** One message per line. The server drops a client whose line passes 64 KiB. */
+const lines = delimited({ maxFrameBytes: 64 * 1024 });
+
+/** Starts the upper-casing server. */
+export function upperServer(
+  options: { hostname?: string; port?: number; log?: (line: string) => void },
+): Server {
+  const log = options.log ?? console.log;
+  return serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    framing: lines,
+    shutdownTimeout: 1000,
+    onError: (error) => log(`a client failed: ${error}`),
+  }, async (socket) => {
+    const peer = `${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`;
+    log(`${peer} connected`);
+    let how = "disconnected";
+    try {
+      for await (const line of socket.frames()) {
+        const text = decoder.decode(line);
+        log(`${peer} sent ${JSON.stringify(text)}`);
+        await socket.sendFrame(encoder.encode(text.toUpperCase()));
+      }
+    } catch (error) {
+      // A killed client usually just closes (the loop above ends); one that
+      // had unread data resets the connection; one may stop mid-line. Only
+      // this connection ends: `serve` goes on with the others.
+      if (error instanceof SocketError) how = `was cut off (${error.code})`;
+      else if (
+        error instanceof FrameError && error.code === "INCOMPLETE_FRAME"
+      ) {
+        how = "quit in the middle of a line";
+      } else throw error;
+    } finally {
+      log(`${peer} ${how}`);
+    }
+  });
+}
+
+/** Options for {@linkcode upperClient}. */
+export interface UpperClientOptions {
+  hostname?: string;
+  port: number;
+  /** The input lines. */
+  input: AsyncIterable<string> | Iterable<string>;
+  /** Receives each reply; default: printed. */
+  onReply?: (reply: string) => void;
+  /** Called before each line is read, e.g. to print a prompt. */
+  onPrompt?: () => void;
+  /** Told about skipped empty lines. */
+  onSkip?: () => void;
+}
+
+/** Sends each non-empty line and waits for its upper-cased reply. */
+export async function upperClient(options: UpperClientOptions): Promise<void> {
+  const onReply = options.onReply ?? ((reply: string) => console.log(reply));
+  await using socket = await connect({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port,
+    timeout: 5000,
+    framing: lines,
+  });
+  socket.timeout = 10_000; // a reply that never comes is an error, not a hang
+  options.onPrompt?.();
+  for await (const line of options.input) {
+    if (line.trim() === "") {
+      // Nothing to send: sending nothing and waiting for an answer to it is
+      // how the Python tutorial client hangs. Skip it.
+      options.onSkip?.();
+    } else {
+      await socket.sendFrame(encoder.encode(line));
+      const reply = await socket.recvFrame();
+      if (reply === null) {
+        throw new SocketError("EOF", "The server closed the connection");
+      }
+      onReply(decoder.decode(reply));
+    }
+    options.onPrompt?.();
+  }
+}
+
+/** The lines of a byte stream (without their "\n" or "\r\n"). */
+async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (pending + text).split("\n");
+    pending = parts.pop()!;
+    for (const part of parts) yield part.replace(/\r$/, "");
+  }
+  if (pending !== "") yield pending.replace(/\r$/, "");
+}
+
+const USAGE =
+  `Usage: deno run --allow-net=127.0.0.1:9000 examples/upper_chat.ts <server|client> [options]
+
+server  answers each line in upper case, for any number of clients (Ctrl-C stops)
+client  sends each line of stdin and prints the reply (Ctrl-D ends)
+
+Options:
+  --host HOST  address to listen on / connect to (default 127.0.0.1)
+  --port PORT  port (default 9000)
+  --help       show this help
+
+The --allow-net permission must name the same HOST:PORT.`;
+
+/** Prints `message` and the usage to stderr, then exits with status 2. */
+function usageError(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+async function main(): Promise<void> {
+  const args: { host: string; port: string; help: boolean; _: string[] } =
+    parseArgs(Deno.args, {
+      string: ["host", "port", "_"],
+      boolean: ["help"],
+      default: { host: "127.0.0.1", port: "9000" },
+      unknown: (arg: string) =>
+        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+    });
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const [mode, ...rest] = args._;
+  if (rest.length > 0) usageError(`unexpected argument ${rest[0]}`);
+  const port = Number(args.port);
+  const minPort = mode === "server" ? 0 : 1;
+  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
+    usageError(
+      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
+    );
+  }
+
+  if (mode === "server") {
+    const server = upperServer({ hostname: args.host, port });
+    console.log(
+      `upper-case server listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
+    );
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      console.log("shutting down");
+      server.shutdown().then(() => console.log("stopped"));
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    await server.finished;
+  } else if (mode === "client") {
+    const interactive = Deno.stdin.isTerminal();
+    const prompt = encoder.encode("> ");
+    await upperClient({
+      hostname: args.host,
+      port,
+      input: readLines(Deno.stdin.readable),
+      onPrompt: interactive ? () => Deno.stdout.writeSync(prompt) : undefined,
+      onSkip: () => console.error("(empty line skipped: type some text)"),
+    });
+    if (interactive) console.log();
+  } else {
+    usageError(mode ? `unknown mode ${mode}` : "say server or client");
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    if (!(error instanceof SocketError || error instanceof FrameError)) {
+      throw error;
+    }
+    console.error(`error: ${error.message}`);
+    Deno.exit(1);
+  }
+}
