@@ -33,8 +33,6 @@ const MiB = 1024 * 1024;
 const utf8 = new TextEncoder();
 const defaultFraming = lengthPrefixed();
 
-type ReadResult = number | null | { error: unknown };
-
 /**
  * Sockets `serve` closed on purpose (idle, or at the shutdown deadline): their
  * handlers end quietly. Private to the module.
@@ -90,15 +88,17 @@ export class TcpSocket implements AsyncDisposable {
   readonly #conn: Deno.TcpConn;
   readonly #framing: Framing<Uint8Array>;
   readonly #highWaterMark: number;
-  readonly #buffer = new ReadBuffer();
+  readonly #buffer = new ReadBuffer(4 * READ_SIZE);
   readonly #writer: BufferedWriter;
   readonly #decodeState: DecodeState = { scanned: 0, need: 0 };
   #decodeFraming: Framing<unknown> | undefined;
-  #pendingRead: Promise<ReadResult> | undefined;
+  /** The one read in flight; it commits its bytes itself when it completes. */
+  #pendingRead: Promise<void> | undefined;
   #eof = false;
   #readError: SocketError | undefined;
   #writeClosed = false;
   #closed: SocketError | undefined;
+  #connClosed = false;
   #lastReceived = performance.now();
   #idleTimeout: number | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -114,13 +114,9 @@ export class TcpSocket implements AsyncDisposable {
     this.#conn = conn;
     this.localAddr = conn.localAddr;
     this.remoteAddr = conn.remoteAddr;
+    checkSocketOptions(options);
     this.#framing = options.framing ?? defaultFraming;
     this.#highWaterMark = options.highWaterMark ?? MiB;
-    if (!(this.#highWaterMark > 0)) {
-      throw new RangeError(
-        `Cannot create socket: highWaterMark must be positive, got ${this.#highWaterMark}`,
-      );
-    }
     this.#writer = new BufferedWriter(conn, this.#highWaterMark);
     // Frames are batched by the writer; Nagle's algorithm would only add delay.
     conn.setNoDelay(true);
@@ -242,6 +238,7 @@ export class TcpSocket implements AsyncDisposable {
    */
   async recv(maxBytes: number = READ_SIZE): Promise<Uint8Array | null> {
     checkCount("recv", maxBytes, 1);
+    if (this.#closed) throw this.#closed;
     this.#resetDecode();
     while (this.#buffer.length === 0) {
       if (!await this.#fill("recv", 1)) return null;
@@ -257,6 +254,7 @@ export class TcpSocket implements AsyncDisposable {
    */
   async recvExactly(n: number): Promise<Uint8Array> {
     checkCount("recvExactly", n, 0);
+    if (this.#closed) throw this.#closed;
     this.#resetDecode();
     while (this.#buffer.length < n) {
       if (!await this.#fill("recvExactly", n - this.#buffer.length)) {
@@ -362,9 +360,11 @@ export class TcpSocket implements AsyncDisposable {
         if (remaining === 0) controller.close();
       },
       pull: async (controller) => {
+        if (this.#closed) throw this.#closed;
         this.#resetDecode();
         while (this.#buffer.length === 0) {
-          if (!await this.#fill("recvStream", remaining)) {
+          // Room for one ordinary read, not `remaining`: memory stays bounded.
+          if (!await this.#fill("recvStream", 1)) {
             throw new SocketError(
               "EOF",
               `Cannot receive a body of ${size} bytes: the stream ended after ${
@@ -407,14 +407,16 @@ export class TcpSocket implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#markClosed(closedError("use socket"));
-    if (this.#writer.queued === 0 && this.#writer.error === undefined) {
-      this.#closeConn();
-    } else {
-      this.#writer.flush().catch(() => {}).finally(() => this.#closeConn());
-    }
+    // Not `queued === 0`: a write may still be in flight with nothing queued.
+    const flushed = this.#writer.flush();
+    if (flushed === RESOLVED) this.#closeConn();
+    else flushed.catch(() => {}).finally(() => this.#closeConn());
   }
 
-  /** Closes the socket at once, dropping bytes not yet written. Safe to call again. */
+  /**
+   * Closes the socket at once, dropping bytes not yet written, including
+   * those a `close()` is still flushing. Safe to call again.
+   */
   destroy(): void {
     this.#destroy(closedError("use socket"));
   }
@@ -442,8 +444,9 @@ export class TcpSocket implements AsyncDisposable {
 
   /** Closes at once with `reason` as the error later calls see. */
   #destroy(reason: SocketError): void {
-    if (this.#closed) return;
-    this.#markClosed(reason);
+    if (this.#connClosed) return;
+    // After close(), the connection may still be open while it flushes.
+    if (this.#closed === undefined) this.#markClosed(reason);
     this.#writer.fail(reason);
     this.#closeConn();
   }
@@ -455,6 +458,8 @@ export class TcpSocket implements AsyncDisposable {
   }
 
   #closeConn(): void {
+    if (this.#connClosed) return;
+    this.#connClosed = true;
     try {
       this.#conn.close();
     } catch {
@@ -520,34 +525,47 @@ export class TcpSocket implements AsyncDisposable {
   /**
    * Reads once more into the buffer: at least `want` bytes of room. Resolves
    * false at the end of the stream. A read cut short by a timeout stays
-   * pending and is picked up by the next call, so no byte is lost.
+   * pending and is picked up by the next call, so no byte is lost. The read
+   * commits its own bytes when it completes, so callers waiting on the same
+   * read (a timed-out one, or concurrent calls) never count them twice.
    */
   async #fill(action: string, want: number): Promise<boolean> {
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
-    let pending = this.#pendingRead;
-    if (pending === undefined) {
+    if (this.#pendingRead === undefined) {
       const room = this.#buffer.reserve(Math.max(READ_SIZE, want));
-      pending = this.#pendingRead = this.#conn.read(room).then(
-        (n) => n,
-        (error) => ({ error }),
-      );
+      this.#pendingRead = this.#conn.read(room).then((n) => {
+        this.#pendingRead = undefined;
+        if (n === null) {
+          this.#eof = true;
+        } else {
+          this.#buffer.commit(n);
+          this.#lastReceived = performance.now();
+        }
+      }, (error) => {
+        this.#pendingRead = undefined;
+        this.#readError = this.#closed ?? toSocketError(error, action);
+      });
     }
-    const result = await withTimeout(pending, this.timeout, action);
-    this.#pendingRead = undefined;
-    if (typeof result === "number") {
-      this.#buffer.commit(result);
-      this.#lastReceived = performance.now();
-      return true;
-    }
-    if (result === null) {
-      this.#eof = true;
-      return false;
-    }
+    await withTimeout(this.#pendingRead, this.timeout, action);
     if (this.#closed) throw this.#closed;
-    this.#readError = toSocketError(result.error, action);
-    throw this.#readError;
+    if (this.#readError) throw this.#readError;
+    return !this.#eof;
+  }
+}
+
+/**
+ * Throws a RangeError for options no socket can use. `connect` and `listen`
+ * call it before opening anything, so a bad option leaks no connection.
+ * Private to the module.
+ */
+export function checkSocketOptions(options: SocketOptions): void {
+  const highWaterMark = options.highWaterMark ?? MiB;
+  if (!(highWaterMark > 0)) {
+    throw new RangeError(
+      `Cannot create socket: highWaterMark must be positive, got ${highWaterMark}`,
+    );
   }
 }
 

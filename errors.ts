@@ -43,6 +43,8 @@ export class FrameError extends Error {
   readonly code: FrameErrorCode;
 
   /**
+   * Creates a frame error.
+   *
    * @param code What was wrong.
    * @param message A sentence that names the offending value.
    * @param options `cause`, where another error lies behind this one.
@@ -88,6 +90,8 @@ export class SocketError extends Error {
   readonly code: string;
 
   /**
+   * Creates a socket error.
+   *
    * @param code The POSIX-style code.
    * @param message What failed, with the address or size involved.
    * @param options `cause`: the runtime's own error, where there was one.

@@ -879,7 +879,11 @@ export class FrameDecoder<T> {
   readonly #state: DecodeState = { scanned: 0, need: 0 };
   #error: unknown = undefined;
 
-  /** @param framing The codec to find values with. */
+  /**
+   * Creates a decoder with nothing buffered.
+   *
+   * @param framing The codec to find values with.
+   */
   constructor(framing: Framing<T>) {
     this.#framing = framing;
   }
@@ -974,7 +978,11 @@ export class FrameDecoder<T> {
  * ```
  */
 export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
-  /** @param framing The codec to find values with. */
+  /**
+   * Creates the stream.
+   *
+   * @param framing The codec to find values with.
+   */
   constructor(framing: Framing<T>) {
     const decoder = new FrameDecoder(framing);
     super({
@@ -1007,7 +1015,11 @@ export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
  * ```
  */
 export class EncoderStream<T> extends TransformStream<T, Uint8Array> {
-  /** @param framing The codec to encode values with. */
+  /**
+   * Creates the stream.
+   *
+   * @param framing The codec to encode values with.
+   */
   constructor(framing: Framing<T>) {
     super({
       transform(value, controller) {

@@ -18,6 +18,7 @@
 
 import { SocketError } from "./errors.ts";
 import {
+  checkSocketOptions,
   closedByServer,
   type SocketOptions,
   TcpSocket,
@@ -110,7 +111,7 @@ function checkPort(port: unknown, min: number): void {
  * @returns The connected socket.
  * @throws {SocketError} `ECONNREFUSED` (nothing listens there), `ETIMEDOUT`,
  * `ECANCELED`, `EPERM` (no `--allow-net`), `ENOTFOUND`…
- * @throws {RangeError} An invalid port.
+ * @throws {RangeError} An invalid port or `highWaterMark`.
  *
  * @example Connecting, sending, closing
  * ```ts
@@ -128,6 +129,7 @@ function checkPort(port: unknown, min: number): void {
 export async function connect(options: ConnectOptions): Promise<TcpSocket> {
   const { hostname = "127.0.0.1", port, timeout, signal } = options;
   checkPort(port, 1);
+  checkSocketOptions(options);
   const where = `connect to ${hostname}:${port}`;
   if (signal?.aborted) throw canceled(where, signal);
   const attempt = new AbortController();
@@ -138,9 +140,9 @@ export async function connect(options: ConnectOptions): Promise<TcpSocket> {
     timedOut = true;
     attempt.abort();
   }, timeout);
+  let conn: Deno.TcpConn;
   try {
-    const conn = await Deno.connect({ hostname, port, signal: attempt.signal });
-    return new TcpSocket(conn, options);
+    conn = await Deno.connect({ hostname, port, signal: attempt.signal });
   } catch (error) {
     if (timedOut) {
       throw new SocketError(
@@ -155,6 +157,7 @@ export async function connect(options: ConnectOptions): Promise<TcpSocket> {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
+  return new TcpSocket(conn, options);
 }
 
 function canceled(where: string, signal: AbortSignal): SocketError {
@@ -170,7 +173,7 @@ function canceled(where: string, signal: AbortSignal): SocketError {
  *
  * @param options As for {@linkcode connect}.
  * @returns `{ ok: true, socket }` or `{ ok: false, error }`.
- * @throws {RangeError} An invalid port (a programming error, not a network one).
+ * @throws {RangeError} An invalid port or `highWaterMark` (a programming error, not a network one).
  *
  * @example Probing a port nothing listens on
  * ```ts
@@ -206,6 +209,7 @@ export async function tryConnect(
  * @param options Address, port and the accepted sockets' options.
  * @returns The listening server.
  * @throws {SocketError} `EADDRINUSE`, `EPERM` (no `--allow-net`).
+ * @throws {RangeError} An invalid port or `highWaterMark`.
  *
  * @example Accepting connections in a loop
  * ```ts
@@ -226,6 +230,7 @@ export async function tryConnect(
 export function listen(options: ListenOptions = {}): TcpServer {
   const { hostname = "127.0.0.1", port = 0, reusePort, backlog } = options;
   checkPort(port, 0);
+  checkSocketOptions(options);
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({
@@ -240,6 +245,9 @@ export function listen(options: ListenOptions = {}): TcpServer {
   }
   return new TcpServer(listener, options);
 }
+
+/** Accept errors of a connection that died in the queue, not of the listener. */
+const GONE_BEFORE_ACCEPT = new Set(["ENOTCONN", "ECONNABORTED", "ECONNRESET"]);
 
 /**
  * A listening TCP socket: `accept()` connections one by one, or iterate.
@@ -281,17 +289,24 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
   }
 
   /**
-   * Waits for the next connection.
+   * Waits for the next connection. A client that reset while its connection
+   * waited to be accepted is skipped, not an error.
    *
    * @throws {SocketError} `ECLOSED` once the server is closed.
    */
   async accept(): Promise<TcpSocket> {
-    if (this.#closed) throw closedError("accept");
-    try {
-      return new TcpSocket(await this.#listener.accept(), this.#options);
-    } catch (error) {
+    for (;;) {
       if (this.#closed) throw closedError("accept");
-      throw toSocketError(error, "accept");
+      try {
+        return new TcpSocket(await this.#listener.accept(), this.#options);
+      } catch (error) {
+        if (this.#closed) throw closedError("accept");
+        const failure = toSocketError(error, "accept");
+        // A client that reset before it was accepted (the runtime reports
+        // ENOTCONN, the OS may say ECONNABORTED): there is no connection to
+        // hand out, and the listener is fine. Wait for the next one.
+        if (!GONE_BEFORE_ACCEPT.has(failure.code)) throw failure;
+      }
     }
   }
 

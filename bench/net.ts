@@ -1,0 +1,293 @@
+// End-to-end benchmarks: this module against raw Deno.Conn (and Node's net),
+// side by side in one run. Each variant runs as separate server and client
+// processes on 127.0.0.1 (or one process, for the "-inproc" cases), variants
+// alternate within each round (A B A B ...), and the summary gives medians
+// and the median over rounds of each variant's speed relative to its
+// baseline in the same round.
+//
+//   deno task bench:net                      # every case, 5 rounds
+//   deno task bench:net --cases echo,udp --rounds 3
+//   SCALE=0.1 deno task bench:net            # a tenth of the work, for a quick look
+
+import { parseArgs } from "@std/cli/parse-args";
+
+interface Variant {
+  name: string;
+  /** The process(es) to run; "both" means one process plays both sides. */
+  mode: "pair" | "both";
+  program: "deno" | "node";
+  variant: string;
+  peerCase?: string;
+}
+
+interface Case {
+  name: string;
+  baseline: string;
+  metric: string;
+  variants: Variant[];
+  note: string;
+}
+
+const pair = (variant: string, peerCase?: string): Variant => ({
+  name: variant,
+  mode: "pair",
+  program: "deno",
+  variant,
+  peerCase,
+});
+const both = (variant: string, peerCase: string): Variant => ({
+  name: variant,
+  mode: "both",
+  program: "deno",
+  variant,
+  peerCase,
+});
+
+const CASES: Case[] = [
+  {
+    name: "bulk",
+    baseline: "raw",
+    metric: "mbPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note: "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read",
+  },
+  {
+    name: "small",
+    baseline: "raw",
+    metric: "framesPerSecond",
+    variants: [pair("raw"), pair("ours"), {
+      name: "node",
+      mode: "pair",
+      program: "node",
+      variant: "node",
+    }],
+    note:
+      "1M x 32 B frames, await sendFrame per frame + frames() vs hand-batched 64 KiB writes + hand decoder; node: socket.write per frame",
+  },
+  {
+    name: "small-inproc",
+    baseline: "raw",
+    metric: "framesPerSecond",
+    variants: [both("raw", "small"), both("ours", "small")],
+    note: "as small, client and server in one process",
+  },
+  {
+    name: "batch-inproc",
+    baseline: "raw",
+    metric: "framesPerSecond",
+    variants: [both("raw", "batch"), both("ours", "batch")],
+    note: "sendFrames(1024 frames) per call vs hand-batched, one process",
+  },
+  {
+    name: "echo",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note: "100k framed 32 B round trips over one connection",
+  },
+  {
+    name: "concurrency",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "500 connections x 200 round trips: serve() vs a raw Deno.listen loop",
+  },
+  {
+    name: "udp",
+    baseline: "raw",
+    metric: "receivedPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note: "500k x 64 B datagrams: UdpSocket vs Deno.listenDatagram",
+  },
+];
+
+const here = new URL(".", import.meta.url).pathname;
+const PEER = `${here}net_peer.ts`;
+const NODE_PEER = `${here}node_small.mjs`;
+const DENO_FLAGS = [
+  "run",
+  "--allow-net=127.0.0.1",
+  "--allow-env=SCALE",
+  "--unstable-net",
+];
+const TIME_LIMIT_MS = 300_000;
+
+function command(
+  variant: Variant,
+  caseName: string,
+  role: string,
+  port?: number,
+) {
+  const rest = port === undefined ? [] : [String(port)];
+  if (variant.program === "node") {
+    return new Deno.Command("node", {
+      args: [NODE_PEER, role, ...rest],
+      stdout: "piped",
+      stderr: "inherit",
+    });
+  }
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      ...DENO_FLAGS,
+      PEER,
+      variant.peerCase ?? caseName,
+      variant.variant,
+      role,
+      ...rest,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  });
+}
+
+/** Reads stdout lines until `match` returns a value. */
+async function readUntil<T>(
+  lines: AsyncIterator<string>,
+  match: (line: string) => T | undefined,
+): Promise<T> {
+  for (;;) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error("the process ended without the expected line");
+    const found = match(value);
+    if (found !== undefined) return found;
+  }
+}
+
+async function* splitLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let carry = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    carry += text;
+    const parts = carry.split("\n");
+    carry = parts.pop()!;
+    yield* parts;
+  }
+  if (carry) yield carry;
+}
+
+const parseResult = (line: string) =>
+  line.startsWith("{") ? JSON.parse(line) as Record<string, number> : undefined;
+
+/** Kills `child` if it is still running after `ms`; returns a canceller. */
+function killAfter(child: Deno.ChildProcess, ms: number): () => void {
+  const timer = setTimeout(() => {
+    try {
+      child.kill();
+    } catch {
+      // Already exited.
+    }
+  }, ms);
+  return () => clearTimeout(timer);
+}
+
+async function runOnce(
+  kase: Case,
+  variant: Variant,
+): Promise<Record<string, number>> {
+  if (variant.mode === "both") {
+    const child = command(variant, kase.name, "both").spawn();
+    const cancel = killAfter(child, TIME_LIMIT_MS);
+    try {
+      return await readUntil(
+        splitLines(child.stdout)[Symbol.asyncIterator](),
+        parseResult,
+      );
+    } finally {
+      await child.status;
+      cancel();
+    }
+  }
+  const server = command(variant, kase.name, "server").spawn();
+  const cancelServer = killAfter(server, TIME_LIMIT_MS);
+  const serverLines = splitLines(server.stdout)[Symbol.asyncIterator]();
+  try {
+    const port = await readUntil(serverLines, (line) => {
+      const m = line.match(/^PORT (\d+)$/);
+      return m ? Number(m[1]) : undefined;
+    });
+    const client = command(variant, kase.name, "client", port).spawn();
+    const cancelClient = killAfter(client, TIME_LIMIT_MS);
+    try {
+      return await readUntil(
+        splitLines(client.stdout)[Symbol.asyncIterator](),
+        parseResult,
+      );
+    } finally {
+      await client.status;
+      cancelClient();
+    }
+  } finally {
+    // Drain the server's output so it can exit, then give it 10 s.
+    const drained = (async () => {
+      while (!(await serverLines.next()).done) { /* discard */ }
+    })();
+    const stop = killAfter(server, 10_000);
+    await server.status;
+    await drained;
+    stop();
+    cancelServer();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const format = (n: number) =>
+  n >= 1000 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3);
+
+if (import.meta.main) {
+  const args: { cases?: string; rounds?: number } = parseArgs(Deno.args, {
+    string: ["cases"],
+    default: { rounds: 5 },
+  });
+  const wanted = args.cases?.split(",") ?? CASES.map((c) => c.name);
+  const rounds = Number(args.rounds);
+  console.log(
+    `# ${
+      new Date().toISOString().slice(0, 10)
+    }, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, SCALE=${
+      Deno.env.get("SCALE") ?? 1
+    }, ${rounds} rounds`,
+  );
+  const summary: string[] = [];
+  for (const kase of CASES.filter((c) => wanted.includes(c.name))) {
+    console.log(`\n## ${kase.name}: ${kase.note}`);
+    const results = new Map<string, Record<string, number>[]>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const variant of kase.variants) {
+        const result = await runOnce(kase, variant);
+        results.set(variant.name, [
+          ...(results.get(variant.name) ?? []),
+          result,
+        ]);
+        console.log(
+          `round ${round} ${variant.name.padEnd(5)} ${
+            Object.entries(result).map(([k, v]) => `${k}=${format(v)}`).join(
+              " ",
+            )
+          }`,
+        );
+      }
+    }
+    const base = results.get(kase.baseline)!.map((r) => r[kase.metric]);
+    for (const variant of kase.variants) {
+      const values = results.get(variant.name)!.map((r) => r[kase.metric]);
+      const ratios = values.map((v, i) => v / base[i]);
+      const line = `${kase.name.padEnd(13)} ${
+        variant.name.padEnd(5)
+      } median ${kase.metric}=${
+        format(median(values))
+      }  ratio vs ${kase.baseline}: ${median(ratios).toFixed(2)}x`;
+      summary.push(line);
+    }
+  }
+  console.log(
+    "\n## Summary (median over rounds; ratio = median of per-round ratios)",
+  );
+  for (const line of summary) console.log(line);
+}

@@ -1,0 +1,469 @@
+// One side (or both) of an end-to-end benchmark case, run by bench/net.ts:
+//
+//   deno run --allow-net=127.0.0.1 bench/net_peer.ts CASE VARIANT server
+//     prints "PORT <n>", serves, exits
+//   deno run --allow-net=127.0.0.1 bench/net_peer.ts CASE VARIANT client PORT
+//     does the work, prints one JSON line: {"seconds": ..., ...}
+//   deno run --allow-net=127.0.0.1 bench/net_peer.ts CASE VARIANT both
+//     both sides in this one process
+//
+// VARIANT is "ours" (this module) or "raw" (hand-written code on Deno.Conn).
+// Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
+
+import { bindUdp, connect, listen, serve } from "../mod.ts";
+
+const encoder = new TextEncoder();
+const SCALE = Number(Deno.env.get("SCALE") ?? "1");
+const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
+
+const BULK_BYTES = scaled(1024) * 1024 * 1024; // 1 GiB
+const BULK_FRAME = 64 * 1024;
+const SMALL_FRAMES = scaled(1_000_000);
+const SMALL_PAYLOAD = 32;
+const ECHO_TRIPS = scaled(100_000);
+const CONC_CONNECTIONS = 500;
+const CONC_TRIPS = scaled(200);
+const UDP_DATAGRAMS = scaled(500_000);
+const UDP_PAYLOAD = 64;
+
+const [caseName, variant, role, portArg] = Deno.args;
+
+function report(result: Record<string, number>): void {
+  console.log(JSON.stringify(result));
+}
+
+function announce(port: number): void {
+  console.log(`PORT ${port}`);
+}
+
+/** A 4-byte big-endian length header then the payload: what lengthPrefixed() writes. */
+function rawFrame(payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(4 + payload.length);
+  new DataView(frame.buffer).setUint32(0, payload.length);
+  frame.set(payload, 4);
+  return frame;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+async function readExactly(conn: Deno.Conn, into: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < into.length;) {
+    const n = await conn.read(into.subarray(offset));
+    if (n === null) throw new Error("unexpected end of stream");
+    offset += n;
+  }
+}
+
+/**
+ * The hand-written decoder: finds length-prefixed frames across reads and
+ * hands each to `onFrame` as a view, as user code would get it.
+ */
+class RawFrameDecoder {
+  frames = 0;
+  #carry = new Uint8Array(0);
+  readonly #onFrame: (frame: Uint8Array) => void;
+
+  constructor(onFrame: (frame: Uint8Array) => void) {
+    this.#onFrame = onFrame;
+  }
+
+  push(chunk: Uint8Array): void {
+    let data = chunk;
+    if (this.#carry.length > 0) {
+      data = new Uint8Array(this.#carry.length + chunk.length);
+      data.set(this.#carry);
+      data.set(chunk, this.#carry.length);
+    }
+    let offset = 0;
+    while (data.length - offset >= 4) {
+      const length = (data[offset] << 24 | data[offset + 1] << 16 |
+        data[offset + 2] << 8 | data[offset + 3]) >>> 0;
+      if (data.length - offset - 4 < length) break;
+      this.frames++;
+      this.#onFrame(data.subarray(offset + 4, offset + 4 + length));
+      offset += 4 + length;
+    }
+    this.#carry = data.slice(offset);
+  }
+}
+
+// ---- bulk: 1 GiB one way in 64 KiB frames ----
+
+async function bulkServer(): Promise<void> {
+  const frames = BULK_BYTES / BULK_FRAME;
+  if (variant === "ours") {
+    await using server = listen();
+    announce(server.addr.port);
+    await using socket = await server.accept();
+    let count = 0;
+    for await (const frame of socket.frames()) {
+      if (frame.length !== BULK_FRAME) throw new Error("bad frame");
+      if (++count === frames) break;
+    }
+    await socket.send(new Uint8Array(1));
+  } else {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    using conn = await listener.accept();
+    const buffer = new Uint8Array(BULK_FRAME);
+    let received = 0;
+    const total = frames * (BULK_FRAME + 4);
+    while (received < total) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("unexpected end of stream");
+      received += n;
+    }
+    await conn.write(new Uint8Array(1));
+  }
+}
+
+async function bulkClient(port: number): Promise<void> {
+  const frames = BULK_BYTES / BULK_FRAME;
+  const payload = new Uint8Array(BULK_FRAME).fill(7);
+  const start = performance.now();
+  if (variant === "ours") {
+    await using socket = await connect({ port });
+    for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
+    await socket.recvExactly(1);
+  } else {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const frame = rawFrame(payload);
+    for (let i = 0; i < frames; i++) await writeAll(conn, frame);
+    await readExactly(conn, new Uint8Array(1));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, mbPerSecond: BULK_BYTES / 1e6 / seconds });
+}
+
+// ---- small: 1,000,000 frames of 32 bytes one way ----
+
+async function smallReceive(
+  accept: () => Promise<void>,
+): Promise<void> {
+  await accept();
+}
+
+async function smallServerOurs(
+  socketReady: (port: number) => void,
+): Promise<void> {
+  await using server = listen();
+  socketReady(server.addr.port);
+  await using socket = await server.accept();
+  let count = 0;
+  for await (const frame of socket.frames()) {
+    if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+    if (++count === SMALL_FRAMES) break;
+  }
+  await socket.send(new Uint8Array(1));
+  await socket.flush();
+}
+
+async function smallServerRaw(
+  socketReady: (port: number) => void,
+): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  socketReady(listener.addr.port);
+  using conn = await listener.accept();
+  const buffer = new Uint8Array(64 * 1024);
+  const decoder = new RawFrameDecoder((frame) => {
+    if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+  });
+  while (decoder.frames < SMALL_FRAMES) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("unexpected end of stream");
+    decoder.push(buffer.subarray(0, n));
+  }
+  await conn.write(new Uint8Array(1));
+}
+
+async function smallClient(port: number, batch: boolean): Promise<number> {
+  const payload = new Uint8Array(SMALL_PAYLOAD).fill(1);
+  const start = performance.now();
+  if (variant === "ours") {
+    await using socket = await connect({ port });
+    if (batch) {
+      // The batch API: a caller who holds many frames hands them over at once.
+      const group = Array.from({ length: 1024 }, () => payload);
+      for (let sent = 0; sent < SMALL_FRAMES; sent += group.length) {
+        const n = Math.min(group.length, SMALL_FRAMES - sent);
+        await socket.sendFrames(n === group.length ? group : group.slice(0, n));
+      }
+    } else {
+      for (let i = 0; i < SMALL_FRAMES; i++) await socket.sendFrame(payload);
+    }
+    await socket.recvExactly(1);
+  } else {
+    // Hand-batched: frames packed into 64 KiB writes.
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const frame = rawFrame(payload);
+    const batchBytes = new Uint8Array(64 * 1024);
+    let used = 0;
+    for (let i = 0; i < SMALL_FRAMES; i++) {
+      if (used + frame.length > batchBytes.length) {
+        await writeAll(conn, batchBytes.subarray(0, used));
+        used = 0;
+      }
+      batchBytes.set(frame, used);
+      used += frame.length;
+    }
+    await writeAll(conn, batchBytes.subarray(0, used));
+    await readExactly(conn, new Uint8Array(1));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+async function small(batch: boolean): Promise<void> {
+  const serverSide = variant === "ours" ? smallServerOurs : smallServerRaw;
+  if (role === "server") {
+    await smallReceive(() => serverSide(announce));
+    return;
+  }
+  if (role === "client") {
+    const seconds = await smallClient(Number(portArg), batch);
+    report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
+    return;
+  }
+  // both sides in this process
+  const ready = Promise.withResolvers<number>();
+  const served = serverSide(ready.resolve);
+  const seconds = await smallClient(await ready.promise, batch);
+  await served;
+  report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
+}
+
+// ---- echo: framed request/response round trips over one connection ----
+
+async function echoServer(): Promise<void> {
+  if (variant === "ours") {
+    await using server = listen();
+    announce(server.addr.port);
+    await using socket = await server.accept();
+    for await (const frame of socket.frames()) await socket.sendFrame(frame);
+  } else {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    using conn = await listener.accept();
+    await rawEcho(conn);
+  }
+}
+
+/** A raw echo loop: reads whole frames and writes each back. */
+async function rawEcho(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(64 * 1024);
+  let used = 0;
+  for (;;) {
+    const n = await conn.read(buffer.subarray(used));
+    if (n === null) return;
+    used += n;
+    let offset = 0;
+    while (used - offset >= 4) {
+      const length = new DataView(buffer.buffer, offset).getUint32(0);
+      if (used - offset - 4 < length) break;
+      await writeAll(conn, buffer.subarray(offset, offset + 4 + length));
+      offset += 4 + length;
+    }
+    buffer.copyWithin(0, offset, used);
+    used -= offset;
+  }
+}
+
+async function rawRoundTrip(
+  conn: Deno.Conn,
+  frame: Uint8Array,
+  reply: Uint8Array,
+): Promise<void> {
+  await writeAll(conn, frame);
+  await readExactly(conn, reply);
+}
+
+async function echoClient(port: number): Promise<void> {
+  const payload = encoder.encode("x".repeat(32));
+  const start = performance.now();
+  if (variant === "ours") {
+    await using socket = await connect({ port });
+    for (let i = 0; i < ECHO_TRIPS; i++) {
+      await socket.sendFrame(payload);
+      const reply = await socket.recvFrame();
+      if (reply?.length !== 32) throw new Error("bad reply");
+    }
+  } else {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const frame = rawFrame(payload);
+    const reply = new Uint8Array(frame.length);
+    for (let i = 0; i < ECHO_TRIPS; i++) await rawRoundTrip(conn, frame, reply);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, tripsPerSecond: ECHO_TRIPS / seconds });
+}
+
+// ---- concurrency: 500 connections x 200 round trips through one server ----
+
+async function concurrencyServer(): Promise<void> {
+  const total = CONC_CONNECTIONS;
+  let finished = 0;
+  const done = Promise.withResolvers<void>();
+  if (variant === "ours") {
+    const server = serve({ port: 0 }, async (socket) => {
+      for await (const frame of socket.frames()) await socket.sendFrame(frame);
+      if (++finished === total) done.resolve();
+    });
+    announce(server.addr.port);
+    await done.promise;
+    await server.shutdown();
+  } else {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    const handle = async (conn: Deno.Conn) => {
+      try {
+        await rawEcho(conn);
+      } finally {
+        conn.close();
+        if (++finished === total) done.resolve();
+      }
+    };
+    for (let accepted = 0; accepted < total; accepted++) {
+      handle(await listener.accept());
+    }
+    await done.promise;
+    listener.close();
+  }
+}
+
+/** The same raw client for both servers: only the server differs. */
+async function concurrencyClient(port: number): Promise<void> {
+  const payload = encoder.encode("y".repeat(32));
+  const frame = rawFrame(payload);
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < CONC_CONNECTIONS; i++) {
+    conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+  const start = performance.now();
+  await Promise.all(conns.map(async (conn) => {
+    const reply = new Uint8Array(frame.length);
+    for (let i = 0; i < CONC_TRIPS; i++) await rawRoundTrip(conn, frame, reply);
+    conn.close();
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, tripsPerSecond: CONC_CONNECTIONS * CONC_TRIPS / seconds });
+}
+
+// ---- udp: 500,000 datagrams of 64 bytes one way ----
+
+async function udpServer(): Promise<void> {
+  // Counts datagrams until a 1-byte "end" datagram, then reports the count back.
+  let received = 0;
+  if (variant === "ours") {
+    using socket = bindUdp();
+    announce(socket.addr.port);
+    for await (const datagram of socket) {
+      if (datagram.data.length === 1) {
+        await socket.sendTo(encoder.encode(String(received)), datagram.addr);
+        break;
+      }
+      received++;
+    }
+  } else {
+    const socket = Deno.listenDatagram({
+      hostname: "127.0.0.1",
+      port: 0,
+      transport: "udp",
+    });
+    announce((socket.addr as Deno.NetAddr).port);
+    const buffer = new Uint8Array(65536);
+    for (;;) {
+      const [data, addr] = await socket.receive(buffer);
+      if (data.length === 1) {
+        await socket.send(encoder.encode(String(received)), addr);
+        break;
+      }
+      received++;
+    }
+    socket.close();
+  }
+}
+
+async function udpClient(port: number): Promise<void> {
+  const payload = new Uint8Array(UDP_PAYLOAD).fill(3);
+  const to = { hostname: "127.0.0.1", port, transport: "udp" as const };
+  const start = performance.now();
+  let received: number;
+  if (variant === "ours") {
+    using socket = bindUdp();
+    for (let i = 0; i < UDP_DATAGRAMS; i++) await socket.sendTo(payload, to);
+    const sendSeconds = (performance.now() - start) / 1000;
+    received = await udpFinish(
+      (data) => socket.sendTo(data, to),
+      async () => (await socket.recvFrom()).data,
+    );
+    return udpReport(start, sendSeconds, received);
+  } else {
+    const socket = Deno.listenDatagram({
+      hostname: "127.0.0.1",
+      port: 0,
+      transport: "udp",
+    });
+    for (let i = 0; i < UDP_DATAGRAMS; i++) await socket.send(payload, to);
+    const sendSeconds = (performance.now() - start) / 1000;
+    received = await udpFinish(
+      (data) => socket.send(data, to),
+      async () => (await socket.receive())[0],
+    );
+    socket.close();
+    return udpReport(start, sendSeconds, received);
+  }
+}
+
+/** Sends the end marker (repeatedly: it may be lost too) until the count comes back. */
+async function udpFinish(
+  send: (data: Uint8Array) => Promise<number>,
+  receive: () => Promise<Uint8Array>,
+): Promise<number> {
+  const reply = receive();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await send(new Uint8Array(1));
+    const settled = await Promise.race([
+      reply.then((data) => data),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 100)),
+    ]);
+    if (settled !== null) return Number(new TextDecoder().decode(settled));
+  }
+  throw new Error("no reply from the UDP server");
+}
+
+function udpReport(start: number, sendSeconds: number, received: number): void {
+  const seconds = (performance.now() - start) / 1000;
+  report({
+    seconds,
+    sentPerSecond: UDP_DATAGRAMS / sendSeconds,
+    receivedPerSecond: received / sendSeconds,
+    lossPercent: 100 * (1 - received / UDP_DATAGRAMS),
+  });
+}
+
+// ---- dispatch ----
+
+type Side = () => Promise<void>;
+type ClientSide = (port: number) => Promise<void>;
+const cases: Record<string, [Side, ClientSide]> = {
+  bulk: [bulkServer, bulkClient],
+  echo: [echoServer, echoClient],
+  concurrency: [concurrencyServer, concurrencyClient],
+  udp: [udpServer, udpClient],
+};
+
+if (import.meta.main) {
+  if (caseName === "small" || caseName === "batch") {
+    await small(caseName === "batch");
+  } else if (cases[caseName]) {
+    const [server, client] = cases[caseName];
+    if (role === "server") await server();
+    else await client(Number(portArg));
+  } else {
+    console.error(`unknown case ${caseName}`);
+    Deno.exit(2);
+  }
+}

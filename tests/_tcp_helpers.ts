@@ -1,0 +1,315 @@
+// Shared by the tcp_*_test.ts files: socket pairs over 127.0.0.1, bounded
+// waits, typed error checks, deterministic bytes and a Python peer.
+
+import * as std from "@std/assert";
+import {
+  connect,
+  FrameError,
+  type FrameErrorCode,
+  listen,
+  SocketError,
+  type SocketOptions,
+  type TcpServer,
+  type TcpSocket,
+  tryConnect,
+} from "../mod.ts";
+
+// @std/assert comes untyped here: give the assertions we use their types.
+export const assert: (expr: unknown, msg?: string) => asserts expr = std.assert;
+export const assertEquals: (
+  actual: unknown,
+  expected: unknown,
+  msg?: string,
+) => void = std.assertEquals;
+export const assertInstanceOf: <T>(
+  actual: unknown,
+  // deno-lint-ignore no-explicit-any
+  type: abstract new (...args: any[]) => T,
+  msg?: string,
+) => asserts actual is T = std.assertInstanceOf;
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const utf8 = (text: string): Uint8Array =>
+  new TextEncoder().encode(text);
+export const text = (bytes: Uint8Array): string =>
+  new TextDecoder().decode(bytes);
+
+export const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Settles like `promise`, or rejects if it takes more than `ms`. */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Still waiting after ${ms} ms: ${what}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether `promise` is still unsettled after the pending I/O and timers of one turn. */
+export async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  await delay(0);
+  return !settled;
+}
+
+/** The rejection of `promise`; fails if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("Expected the promise to reject, but it resolved");
+}
+
+/** Asserts that `promise` rejects with a SocketError whose code is one of `codes`. */
+export async function socketError(
+  promise: Promise<unknown>,
+  ...codes: string[]
+): Promise<SocketError> {
+  const error = await rejection(promise);
+  assertInstanceOf(error, SocketError);
+  assert(
+    codes.includes(error.code),
+    `Expected a SocketError ${
+      codes.join(" or ")
+    }, got ${error.code}: ${error.message}`,
+  );
+  return error;
+}
+
+/** Asserts that `promise` rejects with a FrameError of `code`. */
+export async function frameError(
+  promise: Promise<unknown>,
+  code: FrameErrorCode,
+): Promise<FrameError> {
+  const error = await rejection(promise);
+  assertInstanceOf(error, FrameError);
+  assert(
+    error.code === code,
+    `Expected FrameError ${code}, got ${error.code}: ${error.message}`,
+  );
+  return error;
+}
+
+/** A listening server, a client connected to it and the accepted peer. */
+export interface Pair extends AsyncDisposable {
+  server: TcpServer;
+  client: TcpSocket;
+  peer: TcpSocket;
+}
+
+/** Connects two TcpSockets over 127.0.0.1; `await using` closes all three. */
+export async function socketPair(
+  clientOptions: SocketOptions = {},
+  peerOptions: SocketOptions = clientOptions,
+): Promise<Pair> {
+  const server = listen(peerOptions);
+  const client = await connect({ port: server.addr.port, ...clientOptions });
+  const peer = await server.accept();
+  return {
+    server,
+    client,
+    peer,
+    [Symbol.asyncDispose]() {
+      client.destroy();
+      peer.destroy();
+      server.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** A TcpSocket client whose peer is a plain `Deno.TcpConn`. */
+export interface RawPair extends AsyncDisposable {
+  client: TcpSocket;
+  raw: Deno.TcpConn;
+}
+
+/** Connects a TcpSocket to a raw Deno connection; `await using` closes both. */
+export async function rawPair(options: SocketOptions = {}): Promise<RawPair> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const client = await connect({ port: listener.addr.port, ...options });
+    const raw = await listener.accept();
+    return {
+      client,
+      raw,
+      [Symbol.asyncDispose]() {
+        client.destroy();
+        closeQuietly(raw);
+        return Promise.resolve();
+      },
+    };
+  } finally {
+    listener.close();
+  }
+}
+
+export function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Writes every byte of `bytes` to a raw connection. */
+export async function writeAll(
+  conn: Deno.Conn,
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    offset += await conn.write(bytes.subarray(offset));
+  }
+}
+
+/** Reads a raw connection to its end (at most `limit` bytes, for safety). */
+export async function readToEnd(
+  conn: Deno.Conn,
+  limit = 256 * MiB,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buffer = new Uint8Array(64 * KiB);
+  while (total <= limit) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    total += n;
+  }
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** A port nothing listens on (it was free a moment ago). */
+export function closedPort(): number {
+  const server = listen();
+  const port = server.addr.port;
+  server.close();
+  return port;
+}
+
+/**
+ * A listener that never accepts, with `backlog: 1` and its accept queue
+ * filled, so Linux drops further SYNs: a connect to it hangs until its
+ * timeout. `await using` closes everything.
+ */
+export async function fullListener(): Promise<
+  { port: number } & AsyncDisposable
+> {
+  const server = listen({ backlog: 1 });
+  const queued: TcpSocket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const result = await tryConnect({ port: server.addr.port, timeout: 100 });
+    if (!result.ok) break; // The queue is full.
+    queued.push(result.socket);
+  }
+  assert(queued.length >= 1, "No connection was queued");
+  return {
+    port: server.addr.port,
+    [Symbol.asyncDispose]() {
+      for (const socket of queued) socket.destroy();
+      server.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** A deterministic pseudo-random generator (mulberry32). */
+export function random(seed: number): (lo: number, hi: number) => number {
+  let state = seed >>> 0;
+  return (lo, hi) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return lo + Math.floor(unit * (hi - lo + 1)); // an integer in [lo, hi]
+  };
+}
+
+/** The byte at `offset` of the long test stream; 64 KiB-aligned chunks are identical. */
+export const streamByte = (offset: number): number => (offset * 31 + 7) & 255;
+
+/** `length` bytes of the long test stream from `offset`. */
+export function streamBytes(offset: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = streamByte(offset + i);
+  return bytes;
+}
+
+/** Index of the first byte of `chunk` that is not the stream's at `offset`, or -1. */
+export function firstMismatch(chunk: Uint8Array, offset: number): number {
+  for (let i = 0; i < chunk.length; i++) {
+    if (chunk[i] !== streamByte(offset + i)) return i;
+  }
+  return -1;
+}
+
+/** A Python 3 program running beside the test, its stdout read line by line. */
+export interface PythonPeer {
+  /** The next line it printed (without the newline). */
+  readLine(): Promise<string>;
+  /** Waits for it to exit; its exit code, and all it wrote to stdout/stderr. */
+  finish(): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export function runPython(code: string, ...args: string[]): PythonPeer {
+  const child = new Deno.Command("python3", {
+    args: ["-u", "-c", code, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = "";
+  let printed = "";
+  return {
+    async readLine() {
+      for (let reads = 0; !pending.includes("\n") && reads < 10_000; reads++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        pending += value;
+        printed += value;
+      }
+      const end = pending.indexOf("\n");
+      if (end === -1) {
+        throw new Error(`python3 printed no line: ${await stderr}`);
+      }
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      return line;
+    },
+    async finish() {
+      for (let reads = 0; reads < 100_000; reads++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        printed += value;
+      }
+      const status = await child.status;
+      return { code: status.code, stdout: printed, stderr: await stderr };
+    },
+  };
+}

@@ -1,0 +1,586 @@
+// TcpSocket's reading side over 127.0.0.1: recv, recvExactly, recvUntil,
+// recvFrame, frames and recvStream, alone and mixed on one stream; timeouts
+// that lose nothing; every way a stream can end.
+
+import {
+  delimited,
+  encodeFrame,
+  FrameError,
+  lengthPrefixed,
+  listen,
+  SocketError,
+  type TcpSocket,
+} from "../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  closeQuietly,
+  delay,
+  firstMismatch,
+  frameError,
+  isPending,
+  KiB,
+  MiB,
+  random,
+  rawPair,
+  rejection,
+  runPython,
+  socketError,
+  socketPair,
+  streamBytes,
+  text,
+  utf8,
+  within,
+  writeAll,
+} from "./_tcp_helpers.ts";
+
+/** Writes `bytes` to a raw connection in tiny random pieces, yielding now and then. */
+async function writeInPieces(
+  conn: Deno.TcpConn,
+  bytes: Uint8Array,
+  seed: number,
+  maxPiece = 23,
+): Promise<number> {
+  conn.setNoDelay(true);
+  const rand = random(seed);
+  let writes = 0;
+  for (let offset = 0; offset < bytes.length; writes++) {
+    const piece = Math.min(rand(1, maxPiece), bytes.length - offset);
+    await writeAll(conn, bytes.subarray(offset, offset + piece));
+    offset += piece;
+    if (rand(0, 9) === 0) await delay(rand(0, 2));
+  }
+  return writes;
+}
+
+Deno.test("recv: never empty, at most maxBytes, every byte in order, then null at the end (repeatedly)", async () => {
+  await using pair = await rawPair();
+  const sent = streamBytes(0, 3000);
+  const writing = writeInPieces(pair.raw, sent, 1).then(() =>
+    pair.raw.closeWrite()
+  );
+  const received: number[] = [];
+  let calls = 0;
+  for (; calls < 10_000; calls++) {
+    const chunk = await pair.client.recv(7);
+    if (chunk === null) break;
+    assert(
+      chunk.length >= 1 && chunk.length <= 7,
+      `recv(7) gave ${chunk.length}`,
+    );
+    received.push(...chunk);
+  }
+  await writing;
+  assert(calls >= 3000 / 7, `only ${calls} calls for 3000 bytes`);
+  assertEquals(received.length, sent.length);
+  assertEquals(new Uint8Array(received), sent);
+  assertEquals(await pair.client.recv(), null);
+  assertEquals(await pair.client.recv(1), null);
+});
+
+Deno.test("recv: a maxBytes that is not a positive integer is a RangeError", async () => {
+  await using pair = await socketPair();
+  for (const maxBytes of [0, -1, 1.5, NaN]) {
+    assertInstanceOf(await rejection(pair.client.recv(maxBytes)), RangeError);
+  }
+  assertInstanceOf(await rejection(pair.client.recvExactly(-1)), RangeError);
+});
+
+/** One read of the mixed-method script and the bytes it must return. */
+interface Step {
+  kind: "recv" | "exactly" | "frame" | "until";
+  expected: Uint8Array;
+  /** For "until" only. */
+  delimiter?: string;
+}
+function script(seed: number, steps: number): {
+  steps: Step[];
+  stream: Uint8Array;
+} {
+  const rand = random(seed);
+  const out: Step[] = [];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < steps; i++) {
+    const kind = (["recv", "exactly", "frame", "until"] as const)[rand(0, 3)];
+    const length = rand(kind === "recv" ? 1 : 0, 60);
+    // Printable bytes: never "\r" or "\n", so "until" values hold no delimiter.
+    const expected = new Uint8Array(length).map(() => rand(32, 126));
+    if (kind === "until") {
+      const delimiter = rand(0, 1) ? "\r\n" : "\n";
+      out.push({ kind, expected, delimiter });
+      parts.push(expected, utf8(delimiter));
+    } else {
+      out.push({ kind, expected });
+      parts.push(kind === "frame" ? encodeFrame(expected) : expected);
+    }
+  }
+  const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    stream.set(part, offset);
+    offset += part.length;
+  }
+  return { steps: out, stream };
+}
+
+async function follow(socket: TcpSocket, steps: Step[]): Promise<number> {
+  let index = 0;
+  for (const step of steps) {
+    let got: Uint8Array | null;
+    if (step.kind === "recv") {
+      // recv returns what has arrived: gather until the step's bytes are in.
+      const pieces: number[] = [];
+      for (let calls = 0; pieces.length < step.expected.length; calls++) {
+        assert(calls < 1000, "recv made no progress");
+        const piece = await socket.recv(step.expected.length - pieces.length);
+        assert(
+          piece !== null && piece.length > 0,
+          `step ${index}: recv gave ${piece}`,
+        );
+        pieces.push(...piece);
+      }
+      got = new Uint8Array(pieces);
+    } else if (step.kind === "exactly") {
+      got = await socket.recvExactly(step.expected.length);
+    } else if (step.kind === "frame") {
+      got = await socket.recvFrame();
+    } else {
+      got = await socket.recvUntil(step.delimiter!);
+    }
+    assertEquals(got, step.expected, `step ${index} (${step.kind})`);
+    index++;
+  }
+  return index;
+}
+
+Deno.test("mixed recv/recvExactly/recvUntil/recvFrame on one stream lose or reorder nothing (tiny writes)", async () => {
+  for (const seed of [11, 12, 13]) {
+    await using pair = await rawPair();
+    const { steps, stream } = script(seed, 300);
+    const [writes, done] = await within(
+      Promise.all([
+        writeInPieces(pair.raw, stream, seed).then(async (writes) => {
+          await pair.raw.closeWrite();
+          return writes;
+        }),
+        follow(pair.client, steps),
+      ]),
+      10_000,
+      `the script of seed ${seed}`,
+    );
+    assert(writes > 300, `the stream went in only ${writes} writes`);
+    assertEquals(done, steps.length);
+    assertEquals(await pair.client.recv(), null, "bytes left over");
+  }
+});
+
+Deno.test("mixed reads: the same script with the whole stream already buffered", async () => {
+  await using pair = await rawPair();
+  const { steps, stream } = script(21, 300);
+  await writeAll(pair.raw, stream);
+  await pair.raw.closeWrite();
+  assertEquals(await within(follow(pair.client, steps), 5000, "script"), 300);
+  assertEquals(await pair.client.recv(), null);
+});
+
+Deno.test("recv: a recv that times out (timeout 50) loses nothing; the late bytes come with the next recv", async () => {
+  await using pair = await socketPair();
+  pair.peer.timeout = 50;
+  for (let round = 0; round < 3; round++) {
+    const started = performance.now();
+    const error = await socketError(pair.peer.recv(), "ETIMEDOUT");
+    const elapsed = performance.now() - started;
+    assert(elapsed >= 45 && elapsed < 1000, `timed out after ${elapsed} ms`);
+    assert(error.message.includes("50 ms"), error.message);
+    await pair.client.send(`late ${round}`);
+    await delay(20); // The bytes land while nobody is receiving.
+    assertEquals(text((await pair.peer.recv())!), `late ${round}`);
+  }
+  pair.peer.timeout = undefined;
+  await pair.client.send("after");
+  assertEquals(text(await pair.peer.recvExactly(5)), "after");
+});
+
+Deno.test("recvFrame: timing out in the middle of a frame, then completing it, returns the whole frame", async () => {
+  await using pair = await rawPair();
+  const payload = streamBytes(0, 1000);
+  const frame = encodeFrame(payload);
+  pair.client.timeout = 50;
+  await writeAll(pair.raw, frame.subarray(0, 2)); // Half a header.
+  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+  await writeAll(pair.raw, frame.subarray(2, 400)); // Header and some payload.
+  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+  await writeAll(pair.raw, frame.subarray(400));
+  await writeAll(pair.raw, encodeFrame(utf8("next")));
+  assertEquals(await pair.client.recvFrame(), payload);
+  assertEquals(text((await pair.client.recvFrame())!), "next");
+});
+
+Deno.test("recvExactly and recvUntil: timing out mid-way, then completing, lose nothing", async () => {
+  await using pair = await rawPair();
+  pair.client.timeout = 40;
+  await writeAll(pair.raw, utf8("abc"));
+  await socketError(pair.client.recvExactly(6), "ETIMEDOUT");
+  await writeAll(pair.raw, utf8("defline"));
+  assertEquals(text(await pair.client.recvExactly(6)), "abcdef");
+  await socketError(pair.client.recvUntil("\n"), "ETIMEDOUT");
+  await writeAll(pair.raw, utf8(" one\n"));
+  assertEquals(text((await pair.client.recvUntil("\n"))!), "line one");
+});
+
+Deno.test("recv: concurrent recv calls share the stream: no byte twice, none invented", async () => {
+  await using pair = await socketPair();
+  const first = pair.peer.recv();
+  const second = pair.peer.recv();
+  await pair.client.send("abc");
+  assertEquals(text((await first)!), "abc");
+  assert(await isPending(second), "the second recv returned without bytes");
+  await pair.client.send("def");
+  assertEquals(text((await within(second, 1000, "second recv"))!), "def");
+  assertEquals(pair.peer.buffered, 0);
+  // The same through a timed-out read picked up by two waiting callers.
+  pair.peer.timeout = 20;
+  await socketError(pair.peer.recv(), "ETIMEDOUT");
+  pair.peer.timeout = undefined;
+  const a = pair.peer.recvExactly(2);
+  const b = pair.peer.recvExactly(2);
+  await pair.client.send("wxyz");
+  assertEquals([text(await a), text(await b)], ["wx", "yz"]);
+  assertEquals(pair.peer.buffered, 0);
+});
+
+Deno.test("recvFrame: the peer closing inside a frame is FrameError INCOMPLETE_FRAME", async () => {
+  await using pair = await rawPair();
+  const frame = encodeFrame(utf8("0123456789"));
+  await writeAll(pair.raw, encodeFrame(utf8("whole")));
+  await writeAll(pair.raw, frame.subarray(0, 7));
+  await pair.raw.closeWrite();
+  assertEquals(text((await pair.client.recvFrame())!), "whole");
+  const error = await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
+  assert(error.message.includes("7 bytes"), error.message);
+});
+
+Deno.test("recvFrame: the peer closing inside a header is INCOMPLETE_FRAME; between frames it is null", async () => {
+  {
+    await using pair = await rawPair();
+    await writeAll(pair.raw, new Uint8Array([0, 0]));
+    await pair.raw.closeWrite();
+    await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
+  }
+  {
+    await using pair = await rawPair();
+    await writeAll(pair.raw, encodeFrame(new Uint8Array(0)));
+    await pair.raw.closeWrite();
+    assertEquals(await pair.client.recvFrame(), new Uint8Array(0));
+    assertEquals(await pair.client.recvFrame(), null);
+    assertEquals(await pair.client.recvFrame(), null);
+  }
+});
+
+Deno.test("recvFrame: a header announcing more than maxFrameBytes is FRAME_TOO_LARGE before the payload", async () => {
+  await using pair = await rawPair({
+    framing: lengthPrefixed({ maxFrameBytes: 1000 }),
+  });
+  // Only the header: the error must not wait for 1001 bytes of payload.
+  await writeAll(pair.raw, new Uint8Array([0, 0, 0x03, 0xe9]));
+  const error = await frameError(
+    within(pair.client.recvFrame(), 1000, "the oversized header"),
+    "FRAME_TOO_LARGE",
+  );
+  assert(error.message.includes("1001"), error.message);
+  // A 4 GiB header with the default 16 MiB limit: no 4 GiB allocation either.
+  await using other = await rawPair();
+  await writeAll(other.raw, new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+  await frameError(
+    within(other.client.recvFrame(), 1000, "the 4 GiB header"),
+    "FRAME_TOO_LARGE",
+  );
+});
+
+Deno.test("recvExactly: past the end is SocketError EOF; the bytes that arrived stay buffered", async () => {
+  await using pair = await rawPair();
+  await writeAll(pair.raw, utf8("12345"));
+  await pair.raw.closeWrite();
+  const error = await socketError(pair.client.recvExactly(8), "EOF");
+  assert(error.message.includes("after 5"), error.message);
+  assertEquals(pair.client.buffered, 5);
+  assertEquals(text(await pair.client.recvExactly(5)), "12345");
+  assertEquals(await pair.client.recvExactly(0), new Uint8Array(0));
+  await socketError(pair.client.recvExactly(1), "EOF");
+  assertEquals(await pair.client.recv(), null);
+});
+
+Deno.test("recvUntil: bytes but no delimiter at the end is EOF; nothing buffered at the end is null", async () => {
+  await using pair = await rawPair();
+  await writeAll(pair.raw, utf8("one\r\ntwo\r\nunterminated"));
+  await pair.raw.closeWrite();
+  assertEquals(text((await pair.client.recvUntil("\r\n"))!), "one");
+  assertEquals(text((await pair.client.recvUntil(utf8("\r\n")))!), "two");
+  await socketError(pair.client.recvUntil("\r\n"), "EOF");
+  assertEquals(text(await pair.client.recvExactly(12)), "unterminated");
+  assertEquals(await pair.client.recvUntil("\r\n"), null);
+});
+
+Deno.test("recvUntil: more than maxBytes without the delimiter is FrameError FRAME_TOO_LARGE", async () => {
+  await using pair = await rawPair();
+  await writeAll(pair.raw, utf8("short;"));
+  assertEquals(
+    text((await pair.client.recvUntil(";", { maxBytes: 10 }))!),
+    "short",
+  );
+  await writeAll(pair.raw, utf8("0123456789ABCDEF;"));
+  await frameError(
+    within(
+      pair.client.recvUntil(";", { maxBytes: 10 }),
+      1000,
+      "recvUntil past maxBytes",
+    ),
+    "FRAME_TOO_LARGE",
+  );
+  // Exactly maxBytes before the delimiter is allowed.
+  await using other = await rawPair();
+  await writeAll(other.raw, utf8("0123456789;"));
+  assertEquals(
+    text((await other.client.recvUntil(";", { maxBytes: 10 }))!),
+    "0123456789",
+  );
+});
+
+/** A Python client that sends "hello", waits for 5 bytes, then resets (SO_LINGER 0). */
+const RESETTING_CLIENT = `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"hello")
+s.recv(5)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+`;
+
+Deno.test("recv: a peer that resets (SO_LINGER 0, then close) is SocketError ECONNRESET", async () => {
+  await using server = listen();
+  const python = runPython(RESETTING_CLIENT, `${server.addr.port}`);
+  await using peer = await within(server.accept(), 5000, "the Python client");
+  assertEquals(text(await peer.recvExactly(5)), "hello");
+  await peer.send("reset");
+  const error = await socketError(
+    within(peer.recv(), 5000, "recv after the reset"),
+    "ECONNRESET",
+  );
+  assertInstanceOf(error.cause, Deno.errors.ConnectionReset);
+  // The error stays: later reads see it too, not a false end of stream.
+  await socketError(peer.recv(), "ECONNRESET");
+  await socketError(peer.recvFrame(), "ECONNRESET");
+  const { code, stderr } = await python.finish();
+  assertEquals(code, 0, stderr);
+});
+
+Deno.test("frames(): every frame of a 1 MB stream of small frames stays valid until the end", async () => {
+  await using pair = await rawPair();
+  const frameOf = (i: number): Uint8Array => {
+    const bytes = new Uint8Array(i % 97);
+    for (let j = 0; j < bytes.length; j++) bytes[j] = (i * 7 + j) & 255;
+    return bytes;
+  };
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let i = 0; size < MiB; i++) {
+    const frame = encodeFrame(frameOf(i));
+    parts.push(frame);
+    size += frame.length;
+  }
+  const stream = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    stream.set(part, offset);
+    offset += part.length;
+  }
+  const writing = writeInPieces(pair.raw, stream, 5, 4096).then(() =>
+    pair.raw.closeWrite()
+  );
+  const kept: Uint8Array[] = [];
+  for await (const frame of pair.client.frames()) {
+    kept.push(frame);
+    if (kept.length > parts.length) break;
+  }
+  await writing;
+  assertEquals(kept.length, parts.length);
+  for (let i = 0; i < kept.length; i++) {
+    assertEquals(
+      kept[i],
+      frameOf(i),
+      `frame ${i} changed after it was returned`,
+    );
+  }
+});
+
+Deno.test("frames(): breaking out of the loop leaves the socket open; recvFrame gets the next frame", async () => {
+  await using pair = await socketPair();
+  for (const word of ["a", "b", "c"]) await pair.client.sendFrame(utf8(word));
+  for await (const frame of pair.peer.frames()) {
+    assertEquals(text(frame), "a");
+    break;
+  }
+  assertEquals(text((await pair.peer.recvFrame())!), "b");
+  for await (const frame of pair.peer.frames()) {
+    assertEquals(text(frame), "c");
+    break;
+  }
+  await pair.client.sendFrame(utf8("d"));
+  pair.client.close();
+  const rest: string[] = [];
+  for await (const frame of pair.peer.frames()) rest.push(text(frame));
+  assertEquals(rest, ["d"]);
+});
+
+Deno.test("recvFrame and frames(): a framing per call (delimited lines, then length-prefixed)", async () => {
+  await using pair = await rawPair();
+  const lines = delimited();
+  await writeAll(pair.raw, utf8("one\ntwo\n"));
+  await writeAll(pair.raw, encodeFrame(utf8("framed")));
+  await writeAll(pair.raw, utf8("three\n"));
+  await pair.raw.closeWrite();
+  assertEquals(text((await pair.client.recvFrame(lines))!), "one");
+  for await (const line of pair.client.frames(lines)) {
+    assertEquals(text(line), "two");
+    break;
+  }
+  assertEquals(text((await pair.client.recvFrame())!), "framed");
+  const rest: string[] = [];
+  for await (const line of pair.client.frames(lines)) rest.push(text(line));
+  assertEquals(rest, ["three"]);
+});
+
+Deno.test("recvStream/sendStream: a 20 MiB body moves through bounded memory; the frame after it still reads", async () => {
+  await using pair = await socketPair();
+  const size = 20 * MiB;
+  const chunk = streamBytes(0, 64 * KiB); // Every 64 KiB of the stream is alike.
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= size) return controller.close();
+      controller.enqueue(chunk);
+      pulled += chunk.length;
+    },
+  }, { highWaterMark: 0 });
+  const sending = (async () => {
+    await pair.client.sendFrame(utf8(JSON.stringify({ size })));
+    const sent = await pair.client.sendStream(body);
+    await pair.client.sendFrame(utf8("after the body"));
+    await pair.client.flush();
+    return sent;
+  })();
+
+  const header = JSON.parse(text((await pair.peer.recvFrame())!));
+  assertEquals(header, { size });
+  // The receiver stalls: the sender must stop far short of the whole body.
+  await delay(300);
+  const aheadWhileStalled = pulled;
+  assert(
+    aheadWhileStalled < 12 * MiB,
+    `the sender pulled ${aheadWhileStalled} bytes while nothing was read`,
+  );
+  let received = 0;
+  let largestChunk = 0;
+  let largestBuffered = 0;
+  for await (const piece of pair.peer.recvStream(header.size)) {
+    const bad = firstMismatch(piece, received);
+    assert(bad === -1, `byte ${received + bad} of the body is wrong`);
+    received += piece.length;
+    largestChunk = Math.max(largestChunk, piece.length);
+    largestBuffered = Math.max(largestBuffered, pair.peer.buffered);
+  }
+  assertEquals(received, size);
+  assertEquals(await sending, size);
+  assert(
+    largestChunk <= MiB,
+    `a chunk of ${largestChunk} bytes was handed out`,
+  );
+  assert(largestBuffered <= MiB, `${largestBuffered} bytes were buffered`);
+  assertEquals(text((await pair.peer.recvFrame())!), "after the body");
+});
+
+Deno.test("recvStream: the stream ending before the body does is SocketError EOF through the stream", async () => {
+  await using pair = await rawPair();
+  await writeAll(pair.raw, utf8("only ten b"));
+  await pair.raw.closeWrite();
+  const reader = pair.client.recvStream(100).getReader();
+  let received = 0;
+  let error: unknown;
+  try {
+    for (let reads = 0; reads < 100; reads++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value.length;
+    }
+  } catch (caught) {
+    error = caught;
+  }
+  assertEquals(received, 10);
+  assertInstanceOf(error, SocketError);
+  assertEquals(error.code, "EOF");
+  assert(error.message.includes("after 10"), error.message);
+  // A zero-length body is an empty stream.
+  const empty = await new Response(pair.client.recvStream(0)).arrayBuffer();
+  assertEquals(empty.byteLength, 0);
+});
+
+Deno.test("recvFrame: after a FrameError the socket keeps its other methods", async () => {
+  await using pair = await rawPair({
+    framing: lengthPrefixed({ maxFrameBytes: 3 }),
+  });
+  await writeAll(pair.raw, new Uint8Array([0, 0, 0, 9]));
+  await writeAll(pair.raw, utf8("rest"));
+  const error = await rejection(pair.client.recvFrame());
+  assertInstanceOf(error, FrameError);
+  // The header was not consumed: the bytes are all still there.
+  assertEquals(
+    await pair.client.recvExactly(8),
+    new Uint8Array([0, 0, 0, 9, ...utf8("rest")]),
+  );
+  closeQuietly(pair.raw);
+});
+
+Deno.test("close(): bytes still buffered are not returned afterwards; every recv method is ECLOSED", async () => {
+  await using pair = await socketPair();
+  await pair.client.send("abcdef\n");
+  await pair.client.sendFrame(utf8("frame"));
+  assertEquals(text(await pair.peer.recvExactly(1)), "a");
+  assert(pair.peer.buffered > 0, "nothing left buffered");
+  pair.peer.close();
+  await socketError(pair.peer.recv(), "ECLOSED");
+  await socketError(pair.peer.recvExactly(1), "ECLOSED");
+  await socketError(pair.peer.recvUntil("\n"), "ECLOSED");
+  await socketError(pair.peer.recvFrame(), "ECLOSED");
+  const reader = pair.peer.recvStream(3).getReader();
+  await socketError(reader.read(), "ECLOSED");
+  reader.releaseLock();
+});
+
+Deno.test("idleTimeout: a socket that receives nothing for that long closes itself; bytes keep it open", async () => {
+  await using pair = await socketPair();
+  pair.peer.idleTimeout = 100;
+  assertEquals(pair.peer.idleTimeout, 100);
+  for (let i = 0; i < 5; i++) {
+    await delay(40);
+    await pair.client.send(`${i}`);
+    assertEquals(text(await pair.peer.recvExactly(1)), `${i}`);
+  }
+  const started = performance.now();
+  const error = await socketError(
+    within(pair.peer.recv(), 2000, "the idle close"),
+    "ECLOSED",
+  );
+  const elapsed = performance.now() - started;
+  assert(elapsed >= 50 && elapsed < 1000, `closed after ${elapsed} ms`);
+  assert(error.message.includes("idleTimeout"), error.message);
+  assertEquals(await within(pair.client.recv(), 1000, "the FIN"), null);
+  // Turning it off: no timer is left behind (the sanitizers check).
+  await using other = await socketPair();
+  other.peer.idleTimeout = 50;
+  other.peer.idleTimeout = undefined;
+  await delay(80);
+  await other.client.send("still open");
+  assertEquals(text(await other.peer.recvExactly(10)), "still open");
+});
