@@ -7,16 +7,17 @@
 // fresh allocation instead. Growth is geometric and compaction happens only
 // when at most half the buffer is live, so the cost stays linear in the bytes.
 //
-// Fresh allocations are at least `minCapacity`. A socket asks for 256 KiB:
-// then a read of 64 KiB rarely straddles the end (a straddling frame's head is
-// copied), and the allocator stays cheap. A buffer that grew for one large
+// Fresh allocations are at least `minCapacity`, which a socket adapts to its
+// traffic (16 KiB to 256 KiB): large enough that a read rarely straddles the
+// end (a straddling frame's head is copied). A buffer that grew for one large
 // frame shrinks back once that frame is handed out.
 
 import type { DecodeState, Framing } from "./framing.ts";
 
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
-  readonly #minCapacity: number;
+  /** The smallest allocation made; may change between calls. */
+  minCapacity: number;
   #bytes: Uint8Array = new Uint8Array(0);
   #start = 0;
   #end = 0;
@@ -27,7 +28,7 @@ export class ReadBuffer {
 
   /** @param minCapacity The smallest allocation made. */
   constructor(minCapacity = 16 * 1024) {
-    this.#minCapacity = minCapacity;
+    this.minCapacity = minCapacity;
   }
 
   /** Bytes buffered and not yet consumed. */
@@ -97,8 +98,8 @@ export class ReadBuffer {
       this.#bytes.copyWithin(0, this.#start, this.#end);
     } else {
       const size = fitsHalf
-        ? Math.max(live + min, this.#minCapacity)
-        : Math.max(live + min, capacity * 2, this.#minCapacity);
+        ? Math.max(live + min, this.minCapacity)
+        : Math.max(live + min, capacity * 2, this.minCapacity);
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
       this.#bytes = fresh;

@@ -29,6 +29,17 @@ export interface SocketOptions {
 
 /** How many bytes a read asks the runtime for, at least. */
 const READ_SIZE = 64 * 1024;
+/**
+ * Reads adapt between these sizes (like Netty's adaptive allocator): an idle
+ * or chatty connection holds 16 KiB, a bulk one reads 256 KiB at a time.
+ */
+const MIN_READ = 16 * 1024;
+const MAX_READ = 256 * 1024;
+/**
+ * Most room reserved ahead for a frame whose bytes have not arrived: a header
+ * alone must not allocate what it announces (16 MiB by default).
+ */
+const PREALLOCATE_MAX = 1024 * 1024;
 const MiB = 1024 * 1024;
 const utf8 = new TextEncoder();
 const defaultFraming = lengthPrefixed();
@@ -76,19 +87,12 @@ export class TcpSocket implements AsyncDisposable {
   readonly localAddr: Deno.NetAddr;
   /** The peer's address (`getpeername`). */
   readonly remoteAddr: Deno.NetAddr;
-  /**
-   * Milliseconds each `send*`/`recv*`/`flush` may wait before it fails with
-   * `ETIMEDOUT` (like Python's `settimeout`); `undefined` waits forever. A
-   * receive that times out loses nothing. A `send` of a buffer at or over the
-   * high-water mark (sent uncopied) that times out closes the socket, since
-   * part of it may have left.
-   */
-  timeout: number | undefined = undefined;
 
   readonly #conn: Deno.TcpConn;
   readonly #framing: Framing<Uint8Array>;
   readonly #highWaterMark: number;
-  readonly #buffer = new ReadBuffer(4 * READ_SIZE);
+  readonly #buffer = new ReadBuffer(MIN_READ);
+  #readSize = MIN_READ;
   readonly #writer: BufferedWriter;
   readonly #decodeState: DecodeState = { scanned: 0, need: 0 };
   #decodeFraming: Framing<unknown> | undefined;
@@ -99,8 +103,9 @@ export class TcpSocket implements AsyncDisposable {
   #writeClosed = false;
   #closed: SocketError | undefined;
   #connClosed = false;
-  #lastReceived = performance.now();
+  #lastActivity = performance.now();
   #idleTimeout: number | undefined;
+  #timeout: number | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -117,26 +122,49 @@ export class TcpSocket implements AsyncDisposable {
     checkSocketOptions(options);
     this.#framing = options.framing ?? defaultFraming;
     this.#highWaterMark = options.highWaterMark ?? MiB;
-    this.#writer = new BufferedWriter(conn, this.#highWaterMark);
+    this.#writer = new BufferedWriter(conn, this.#highWaterMark, () => {
+      this.#lastActivity = performance.now();
+    });
     // Frames are batched by the writer; Nagle's algorithm would only add delay.
     conn.setNoDelay(true);
   }
 
   /**
-   * Milliseconds without a byte received after which the socket closes
-   * itself; `undefined` (the default) never. Pending and later calls then
-   * fail with `ECLOSED`.
+   * Milliseconds each `send*`/`recv*`/`flush` may wait before it fails with
+   * `ETIMEDOUT` (like Python's `settimeout`); `undefined` waits forever. A
+   * receive that times out loses nothing. A `send` of a buffer at or over the
+   * high-water mark (sent uncopied) that times out closes the socket, since
+   * part of it may have left.
+   *
+   * @throws {RangeError} When set to a negative number or NaN.
+   */
+  get timeout(): number | undefined {
+    return this.#timeout;
+  }
+
+  set timeout(ms: number | undefined) {
+    this.#timeout = checkDuration("timeout", ms);
+  }
+
+  /**
+   * Milliseconds with no byte received or written after which the socket
+   * closes itself; `undefined` (the default) never. Bytes count when a read
+   * or write to the runtime completes. Pending and later calls then fail
+   * with `ECLOSED`.
+   *
+   * @throws {RangeError} When set to a negative number or NaN.
    */
   get idleTimeout(): number | undefined {
     return this.#idleTimeout;
   }
 
   set idleTimeout(ms: number | undefined) {
+    checkDuration("idleTimeout", ms);
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#idleTimeout = ms;
     if (ms !== undefined && this.#closed === undefined) {
-      this.#lastReceived = performance.now();
+      this.#lastActivity = performance.now();
       this.#armIdle(ms);
     }
   }
@@ -469,7 +497,7 @@ export class TcpSocket implements AsyncDisposable {
 
   #armIdle(ms: number, delay = ms): void {
     this.#idleTimer = setTimeout(() => {
-      const idle = performance.now() - this.#lastReceived;
+      const idle = performance.now() - this.#lastActivity;
       if (idle < ms) return this.#armIdle(ms, ms - idle);
       closedByServer.add(this);
       this.#destroy(
@@ -529,19 +557,36 @@ export class TcpSocket implements AsyncDisposable {
    * commits its own bytes when it completes, so callers waiting on the same
    * read (a timed-out one, or concurrent calls) never count them twice.
    */
+  /** Grows reads that came back full, shrinks ones that came back nearly empty. */
+  #adaptReadSize(n: number): void {
+    const size = this.#readSize;
+    const next = n >= size
+      ? Math.min(size * 2, MAX_READ)
+      : n < size / 8
+      ? Math.max(size / 2, MIN_READ)
+      : size;
+    if (next !== size) {
+      this.#readSize = next;
+      this.#buffer.minCapacity = next;
+    }
+  }
+
   async #fill(action: string, want: number): Promise<boolean> {
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
     if (this.#pendingRead === undefined) {
-      const room = this.#buffer.reserve(Math.max(READ_SIZE, want));
+      const room = this.#buffer.reserve(
+        Math.max(this.#readSize, Math.min(want, PREALLOCATE_MAX)),
+      );
       this.#pendingRead = this.#conn.read(room).then((n) => {
         this.#pendingRead = undefined;
         if (n === null) {
           this.#eof = true;
         } else {
           this.#buffer.commit(n);
-          this.#lastReceived = performance.now();
+          this.#lastActivity = performance.now();
+          this.#adaptReadSize(n);
         }
       }, (error) => {
         this.#pendingRead = undefined;
@@ -560,6 +605,19 @@ export class TcpSocket implements AsyncDisposable {
  * call it before opening anything, so a bad option leaks no connection.
  * Private to the module.
  */
+/** Checks a duration in ms: `undefined`, or a non-negative number (Infinity too). */
+export function checkDuration(
+  name: string,
+  ms: number | undefined,
+): number | undefined {
+  if (ms !== undefined && !(ms >= 0)) {
+    throw new RangeError(
+      `Invalid ${name}: expected a non-negative number of milliseconds, got ${ms}`,
+    );
+  }
+  return ms;
+}
+
 export function checkSocketOptions(options: SocketOptions): void {
   const highWaterMark = options.highWaterMark ?? MiB;
   if (!(highWaterMark > 0)) {

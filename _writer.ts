@@ -4,8 +4,13 @@
 // `for (...) await sendFrame(x)` batches by itself, costing one op per batch
 // instead of one per frame (24x more frames/s on these machines).
 //
-// Bytes leave in the order they were accepted. Large payloads the caller owns
-// are queued uncopied and their promise resolves once written.
+// Bytes leave in the order they were accepted. Bytes the caller still owns
+// (large buffers, large frames of framings without `encodeInto`) are queued
+// uncopied and their promise resolves once they are written.
+//
+// Memory: open buffers start at 4 KiB and double, up to 64 KiB, while frames
+// fill them faster than they are written; written buffers are reused, and an
+// idle writer keeps one.
 
 import type { Framing } from "./framing.ts";
 import type { SocketError } from "./errors.ts";
@@ -16,18 +21,21 @@ export interface Sink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** Capacity of each open buffer: writes of 64 KiB cost next to nothing per byte. */
-const OPEN_CAPACITY = 64 * 1024;
+const MIN_OPEN_CAPACITY = 4 * 1024;
+/** Writes of 64 KiB cost next to nothing per byte; larger open buffers gain nothing. */
+const MAX_OPEN_CAPACITY = 64 * 1024;
 /**
  * Frames up to this size are encoded into (reused, cache-warm) open buffers;
- * larger ones are encoded into an array of their own.
+ * larger ones into an array of their own.
  */
 const COPY_LIMIT = 256 * 1024;
 
-/** Open buffers are 64 KiB, or the next power of two that holds `n` bytes. */
-function capacityFor(n: number): number {
-  return n <= OPEN_CAPACITY ? OPEN_CAPACITY : 2 ** Math.ceil(Math.log2(n));
-}
+/**
+ * The most handed to the runtime in one write: a large buffer still makes
+ * progress visible (for idle timeouts) while a slow peer reads it.
+ */
+const MAX_WRITE = 256 * 1024;
+
 /** What writes return when the bytes were accepted without waiting. */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -39,27 +47,44 @@ interface Segment {
   written?: PromiseWithResolvers<void>;
 }
 
+interface FlushWaiter {
+  /** Resolve once this many bytes (counted since the start) are written. */
+  target: number;
+  resolvers: PromiseWithResolvers<void>;
+}
+
 /** See the file comment. */
 export class BufferedWriter {
   readonly #sink: Sink;
   readonly #highWaterMark: number;
+  readonly #onProgress: () => void;
   /** Sealed segments, in order, before the open buffer. */
   #queue: Segment[] = [];
   #open: Uint8Array | undefined;
   #openLength = 0;
+  #openCapacity = MIN_OPEN_CAPACITY;
   /** Written buffers kept for reuse, up to `#highWaterMark` bytes in all. */
   #free: Uint8Array[] = [];
   #freeBytes = 0;
   /** Bytes accepted and not yet handed to the sink. */
   #queued = 0;
+  /** Bytes accepted and written since the start: what `flush` compares. */
+  #acceptedTotal = 0;
+  #writtenTotal = 0;
   #writing = false;
   #error: SocketError | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
-  #flushed: PromiseWithResolvers<void> | undefined;
+  #flushWaiters: FlushWaiter[] = [];
 
-  constructor(sink: Sink, highWaterMark: number) {
+  /**
+   * @param sink Where the bytes go.
+   * @param highWaterMark Bytes queued before writes wait for room.
+   * @param onProgress Called after each completed write to the sink.
+   */
+  constructor(sink: Sink, highWaterMark: number, onProgress: () => void) {
     this.#sink = sink;
     this.#highWaterMark = highWaterMark;
+    this.#onProgress = onProgress;
   }
 
   /** Bytes accepted and not yet handed to the runtime. */
@@ -79,11 +104,7 @@ export class BufferedWriter {
    */
   write(bytes: Uint8Array): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (bytes.length >= this.#highWaterMark) {
-      const written = Promise.withResolvers<void>();
-      this.#enqueue({ bytes, written });
-      return written.promise;
-    }
+    if (bytes.length >= this.#highWaterMark) return this.#enqueueOwned(bytes);
     this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
     return this.#accepted();
   }
@@ -91,32 +112,41 @@ export class BufferedWriter {
   /** Queues the frame of `value`, encoding it straight into the buffer where the framing allows. */
   writeFrame<T>(value: T, framing: Framing<T>): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
+    let written: Promise<void> | undefined;
     try {
-      this.#append(value, framing);
+      written = this.#append(value, framing);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#accepted();
+    return written ?? this.#accepted();
   }
 
   /** Queues the frames of `values` with one wait for room at the end. */
   writeFrames<T>(values: Iterable<T>, framing: Framing<T>): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
+    // Segments are written in order: the last owned one settles after the rest.
+    let lastWritten: Promise<void> | undefined;
     try {
-      for (const value of values) this.#append(value, framing);
+      for (const value of values) {
+        lastWritten = this.#append(value, framing) ?? lastWritten;
+      }
     } catch (error) {
       this.#kick();
       return Promise.reject(error);
     }
-    return this.#accepted();
+    const accepted = this.#accepted();
+    return lastWritten
+      ? Promise.all([lastWritten, accepted]).then(() => {})
+      : accepted;
   }
 
-  /** Resolves when every accepted byte has been written. */
+  /** Resolves when every byte accepted before this call has been written. */
   flush(): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (!this.#writing && this.#queued === 0) return RESOLVED;
-    this.#flushed ??= Promise.withResolvers();
-    return this.#flushed.promise;
+    if (this.#writtenTotal >= this.#acceptedTotal) return RESOLVED;
+    const resolvers = Promise.withResolvers<void>();
+    this.#flushWaiters.push({ target: this.#acceptedTotal, resolvers });
+    return resolvers.promise;
   }
 
   /** Stops writing for good: later calls and waiters get `error`. */
@@ -124,41 +154,61 @@ export class BufferedWriter {
     if (this.#error) return;
     this.#error = error;
     for (const segment of this.#queue) segment.written?.reject(error);
+    for (const waiter of this.#flushWaiters) waiter.resolvers.reject(error);
+    this.#drained?.reject(error);
     this.#queue = [];
+    this.#flushWaiters = [];
+    this.#drained = undefined;
     this.#open = undefined;
     this.#free = [];
     this.#freeBytes = 0;
     this.#openLength = this.#queued = 0;
-    this.#drained?.reject(error);
-    this.#flushed?.reject(error);
-    this.#drained = this.#flushed = undefined;
   }
 
-  #append<T>(value: T, framing: Framing<T>): void {
+  /** Appends one frame; returns a promise when the bytes stay the caller's until written. */
+  #append<T>(value: T, framing: Framing<T>): Promise<void> | undefined {
     if (framing.encodeInto && framing.encodedLength) {
       const length = framing.encodedLength(value);
       if (length <= COPY_LIMIT) {
-        const target = this.#claim(length);
-        framing.encodeInto(value, target, this.#openLength - length);
-        return;
+        framing.encodeInto(
+          value,
+          this.#claim(length),
+          this.#openLength - length,
+        );
+      } else {
+        const bytes = new Uint8Array(length);
+        framing.encodeInto(value, bytes, 0);
+        this.#enqueue({ bytes });
       }
+      return undefined;
     }
-    // Large or opaque: encode() gives a fresh array we own; queue it uncopied.
+    // An opaque framing: encode() may return memory the caller still holds
+    // (`encode: (v) => v`), so large results are not kept past their write.
     const bytes = framing.encode(value);
-    if (bytes.length > COPY_LIMIT) this.#enqueue({ bytes });
-    else this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
+    if (bytes.length > COPY_LIMIT) return this.#enqueueOwned(bytes);
+    this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
+    return undefined;
   }
 
   /** Makes room for `n` bytes at the end of the open buffer, and counts them in. */
   #claim(n: number): Uint8Array {
     let open = this.#open;
     if (open === undefined || open.length - this.#openLength < n) {
-      if (this.#openLength > 0) this.#seal();
-      open = this.#takeFree(n) ?? new Uint8Array(capacityFor(n));
+      if (this.#openLength > 0) {
+        // Frames gathered faster than they left: batch more per write.
+        if (this.#openCapacity < MAX_OPEN_CAPACITY) this.#openCapacity *= 2;
+        this.#seal();
+      }
+      open = this.#takeFree(n) ?? new Uint8Array(
+        n <= this.#openCapacity
+          ? this.#openCapacity
+          : 2 ** Math.ceil(Math.log2(n)),
+      );
       this.#open = open;
     }
     this.#openLength += n;
     this.#queued += n;
+    this.#acceptedTotal += n;
     return open;
   }
 
@@ -191,7 +241,14 @@ export class BufferedWriter {
     if (this.#openLength > 0) this.#seal();
     this.#queue.push(segment);
     this.#queued += segment.bytes.length;
+    this.#acceptedTotal += segment.bytes.length;
     this.#kick();
+  }
+
+  #enqueueOwned(bytes: Uint8Array): Promise<void> {
+    const written = Promise.withResolvers<void>();
+    this.#enqueue({ bytes, written });
+    return written.promise;
   }
 
   #accepted(): Promise<void> {
@@ -228,18 +285,18 @@ export class BufferedWriter {
         }
         for (let offset = 0; offset < bytes.length;) {
           offset += await this.#sink.write(
-            offset === 0 ? bytes : bytes.subarray(offset),
+            offset === 0 && bytes.length <= MAX_WRITE
+              ? bytes
+              : bytes.subarray(offset, offset + MAX_WRITE),
           );
+          this.#onProgress();
         }
-        segment.written?.resolve();
-        const reuse = segment.reuse;
-        if (
-          reuse !== undefined &&
-          this.#freeBytes + reuse.length <= this.#highWaterMark
-        ) {
-          this.#free.push(reuse);
-          this.#freeBytes += reuse.length;
-        }
+        this.#wrote(segment);
+      }
+      // Idle: keep one buffer for the next burst, let the rest go.
+      if (this.#free.length > 1) {
+        this.#free.length = 1;
+        this.#freeBytes = this.#free[0].length;
       }
     } catch (error) {
       const failure = toSocketError(error, "send");
@@ -247,10 +304,23 @@ export class BufferedWriter {
       this.fail(failure);
     } finally {
       this.#writing = false;
-      if (this.#error === undefined) {
-        this.#flushed?.resolve();
-        this.#flushed = undefined;
-      }
+    }
+  }
+
+  #wrote(segment: Segment): void {
+    segment.written?.resolve();
+    this.#writtenTotal += segment.bytes.length;
+    const waiters = this.#flushWaiters;
+    while (waiters.length > 0 && waiters[0].target <= this.#writtenTotal) {
+      waiters.shift()!.resolvers.resolve();
+    }
+    const reuse = segment.reuse;
+    if (
+      reuse !== undefined &&
+      this.#freeBytes + reuse.length <= this.#highWaterMark
+    ) {
+      this.#free.push(reuse);
+      this.#freeBytes += reuse.length;
     }
   }
 }

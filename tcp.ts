@@ -18,6 +18,7 @@
 
 import { SocketError } from "./errors.ts";
 import {
+  checkDuration,
   checkSocketOptions,
   closedByServer,
   type SocketOptions,
@@ -67,7 +68,7 @@ export interface ServeOptions extends ListenOptions {
   signal?: AbortSignal;
   /** Called with each error a handler throws; default: logged to stderr. */
   onError?: (error: unknown) => void;
-  /** Milliseconds without a byte received after which a connection is closed. */
+  /** Milliseconds with no byte received or written after which a connection is closed. */
   idleTimeout?: number;
   /** Connections served at once; further ones are closed on arrival. */
   maxConnections?: number;
@@ -130,6 +131,7 @@ export async function connect(options: ConnectOptions): Promise<TcpSocket> {
   const { hostname = "127.0.0.1", port, timeout, signal } = options;
   checkPort(port, 1);
   checkSocketOptions(options);
+  checkDuration("timeout", timeout);
   const where = `connect to ${hostname}:${port}`;
   if (signal?.aborted) throw canceled(where, signal);
   const attempt = new AbortController();
@@ -392,6 +394,16 @@ export function serve(
 ): Server {
   const { signal, idleTimeout, maxConnections, shutdownTimeout = 5000 } =
     options;
+  checkDuration("idleTimeout", idleTimeout);
+  checkDuration("shutdownTimeout", shutdownTimeout);
+  if (
+    maxConnections !== undefined &&
+    !(Number.isInteger(maxConnections) && maxConnections >= 0)
+  ) {
+    throw new RangeError(
+      `Invalid maxConnections: expected a non-negative integer, got ${maxConnections}`,
+    );
+  }
   const server = listen(options);
   const onError = options.onError ??
     ((error: unknown) =>
