@@ -103,7 +103,8 @@ export class TcpSocket implements AsyncDisposable {
   #writeClosed = false;
   #closed: SocketError | undefined;
   #connClosed = false;
-  #lastActivity = performance.now();
+  /** Date.now() of the last completed read or write, kept while idleTimeout is set. */
+  #lastActivity = 0;
   #idleTimeout: number | undefined;
   #timeout: number | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -123,7 +124,7 @@ export class TcpSocket implements AsyncDisposable {
     this.#framing = options.framing ?? defaultFraming;
     this.#highWaterMark = options.highWaterMark ?? MiB;
     this.#writer = new BufferedWriter(conn, this.#highWaterMark, () => {
-      this.#lastActivity = performance.now();
+      if (this.#idleTimeout !== undefined) this.#lastActivity = Date.now();
     });
     // Frames are batched by the writer; Nagle's algorithm would only add delay.
     conn.setNoDelay(true);
@@ -164,7 +165,7 @@ export class TcpSocket implements AsyncDisposable {
     this.#idleTimer = undefined;
     this.#idleTimeout = ms;
     if (ms !== undefined && this.#closed === undefined) {
-      this.#lastActivity = performance.now();
+      this.#lastActivity = Date.now();
       this.#armIdle(ms);
     }
   }
@@ -358,11 +359,7 @@ export class TcpSocket implements AsyncDisposable {
           return Promise.reject(error);
         }
       }
-      return this.recvFrame(chosen).then((value) =>
-        value === null
-          ? { value: undefined, done: true }
-          : { value, done: false }
-      );
+      return this.#nextFrame(chosen);
     };
     const iterator: AsyncIterableIterator<T> = {
       next,
@@ -370,6 +367,14 @@ export class TcpSocket implements AsyncDisposable {
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
+  }
+
+  /** `recvFrame` as an iterator result, without a second promise. */
+  async #nextFrame<T>(framing: Framing<T>): Promise<IteratorResult<T>> {
+    const value = await this.recvFrame(framing);
+    return value === null
+      ? { value: undefined, done: true }
+      : { value, done: false };
   }
 
   /**
@@ -497,7 +502,7 @@ export class TcpSocket implements AsyncDisposable {
 
   #armIdle(ms: number, delay = ms): void {
     this.#idleTimer = setTimeout(() => {
-      const idle = performance.now() - this.#lastActivity;
+      const idle = Date.now() - this.#lastActivity;
       if (idle < ms) return this.#armIdle(ms, ms - idle);
       closedByServer.add(this);
       this.#destroy(
@@ -558,9 +563,9 @@ export class TcpSocket implements AsyncDisposable {
    * read (a timed-out one, or concurrent calls) never count them twice.
    */
   /** Grows reads that came back full, shrinks ones that came back nearly empty. */
-  #adaptReadSize(n: number): void {
+  #adaptReadSize(n: number, room: number): void {
     const size = this.#readSize;
-    const next = n >= size
+    const next = n >= Math.min(size, room)
       ? Math.min(size * 2, MAX_READ)
       : n < size / 8
       ? Math.max(size / 2, MIN_READ)
@@ -576,8 +581,10 @@ export class TcpSocket implements AsyncDisposable {
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
     if (this.#pendingRead === undefined) {
+      // Any tail with a quarter of a read's room will do: a connection of small
+      // frames then fills one allocation with many of them.
       const room = this.#buffer.reserve(
-        Math.max(this.#readSize, Math.min(want, PREALLOCATE_MAX)),
+        Math.max(this.#readSize / 4, Math.min(want, PREALLOCATE_MAX)),
       );
       this.#pendingRead = this.#conn.read(room).then((n) => {
         this.#pendingRead = undefined;
@@ -585,8 +592,8 @@ export class TcpSocket implements AsyncDisposable {
           this.#eof = true;
         } else {
           this.#buffer.commit(n);
-          this.#lastActivity = performance.now();
-          this.#adaptReadSize(n);
+          if (this.#idleTimeout !== undefined) this.#lastActivity = Date.now();
+          this.#adaptReadSize(n, room.length);
         }
       }, (error) => {
         this.#pendingRead = undefined;
