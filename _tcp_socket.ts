@@ -340,6 +340,33 @@ export class TcpSocket implements AsyncDisposable {
   }
 
   /**
+   * Receives every frame already buffered, at least one (waiting for it):
+   * the receiving twin of {@linkcode TcpSocket.sendFrames}, one await per
+   * batch instead of one per frame.
+   *
+   * @typeParam T The framing's value type.
+   * @returns The values in order, or `null` at a clean end of stream.
+   * @throws {FrameError} As for {@linkcode TcpSocket.recvFrame}; a malformed
+   * frame after good ones is thrown by the next call, the good ones returned.
+   */
+  async recvFrames<T = Uint8Array>(framing?: Framing<T>): Promise<T[] | null> {
+    const chosen = framing ?? (this.#framing as unknown as Framing<T>);
+    const first = await this.recvFrame(chosen);
+    if (first === null) return null;
+    const values: T[] = [first];
+    try {
+      for (;;) {
+        const value = this.#buffer.decode(chosen, this.#decodeState);
+        if (value === undefined) break;
+        values.push(value);
+      }
+    } catch {
+      // The bytes stay buffered: the next call decodes them again and throws.
+    }
+    return values;
+  }
+
+  /**
    * The frames received, until a clean end of stream. Breaking out of the
    * loop does not close the socket.
    *

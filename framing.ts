@@ -303,6 +303,7 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
   readonly #headerBytes: number;
   readonly #maxFrameBytes: number;
   readonly #read: ReadLength;
+  readonly #bigEndian32: boolean;
   readonly #write: WriteLength;
 
   constructor(options: LengthPrefixOptions) {
@@ -322,6 +323,7 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
       headerMax,
     );
     this.#read = readers[headerBytes][littleEndian ? 1 : 0];
+    this.#bigEndian32 = headerBytes === 4 && !littleEndian;
     this.#write = headerBytes === 4
       ? write32[littleEndian ? 1 : 0]
       : writeUnsigned(headerBytes, littleEndian);
@@ -358,7 +360,12 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
   ): { value: Uint8Array; next: number } | null {
     const headerBytes = this.#headerBytes;
     if (bytes.length - offset < headerBytes) return null;
-    const length = this.#read(bytes, offset);
+    // The default header (u32 big-endian) is read inline: the hot path.
+    const length = this.#bigEndian32
+      ? bytes[offset] * 0x1000000 +
+        ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+          bytes[offset + 3])
+      : this.#read(bytes, offset);
     if (length > this.#maxFrameBytes) {
       throw tooLarge(
         "decode frame: header announces",

@@ -76,7 +76,8 @@ const CASES: Case[] = [
     baseline: "raw",
     metric: "framesPerSecond",
     variants: [both("raw", "batch"), both("ours", "batch")],
-    note: "sendFrames(1024 frames) per call vs hand-batched, one process",
+    note:
+      "sendFrames(1024 frames) per call + recvFrames() vs hand-batched writes + hand decoder, one process",
   },
   {
     name: "echo",

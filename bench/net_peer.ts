@@ -141,22 +141,29 @@ async function bulkClient(port: number): Promise<void> {
 
 // ---- small: 1,000,000 frames of 32 bytes one way ----
 
-async function smallReceive(
-  accept: () => Promise<void>,
-): Promise<void> {
-  await accept();
-}
-
 async function smallServerOurs(
   socketReady: (port: number) => void,
+  batch: boolean,
 ): Promise<void> {
   await using server = listen();
   socketReady(server.addr.port);
   await using socket = await server.accept();
   let count = 0;
-  for await (const frame of socket.frames()) {
-    if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
-    if (++count === SMALL_FRAMES) break;
+  if (batch) {
+    // The batch API: every frame already buffered, one await per batch.
+    while (count < SMALL_FRAMES) {
+      const frames = await socket.recvFrames();
+      if (frames === null) throw new Error("unexpected end of stream");
+      for (const frame of frames) {
+        if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+      }
+      count += frames.length;
+    }
+  } else {
+    for await (const frame of socket.frames()) {
+      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+      if (++count === SMALL_FRAMES) break;
+    }
   }
   await socket.send(new Uint8Array(1));
   await socket.flush();
@@ -164,6 +171,7 @@ async function smallServerOurs(
 
 async function smallServerRaw(
   socketReady: (port: number) => void,
+  _batch: boolean,
 ): Promise<void> {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   socketReady(listener.addr.port);
@@ -219,7 +227,7 @@ async function smallClient(port: number, batch: boolean): Promise<number> {
 async function small(batch: boolean): Promise<void> {
   const serverSide = variant === "ours" ? smallServerOurs : smallServerRaw;
   if (role === "server") {
-    await smallReceive(() => serverSide(announce));
+    await serverSide(announce, batch);
     return;
   }
   if (role === "client") {
@@ -229,7 +237,7 @@ async function small(batch: boolean): Promise<void> {
   }
   // both sides in this process
   const ready = Promise.withResolvers<number>();
-  const served = serverSide(ready.resolve);
+  const served = serverSide(ready.resolve, batch);
   const seconds = await smallClient(await ready.promise, batch);
   await served;
   report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
