@@ -967,7 +967,9 @@ export class FrameDecoder<T> {
 /**
  * A `TransformStream` from byte chunks to decoded values: pipe a socket's or
  * file's `readable` through it. Ending inside a frame errors the stream with
- * `INCOMPLETE_FRAME`.
+ * `INCOMPLETE_FRAME`; as with any Web Stream error, values still queued and
+ * not yet read are discarded with it. Where every value before a truncated
+ * end matters, drive a {@linkcode FrameDecoder} directly.
  *
  * @typeParam T The type of the values framed.
  *
