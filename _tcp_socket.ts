@@ -44,6 +44,13 @@ const MiB = 1024 * 1024;
 const utf8 = new TextEncoder();
 const defaultFraming = lengthPrefixed();
 
+const same = <T>(value: T): T => value;
+const iteratorResult = <T>(value: T): IteratorResult<T> => ({
+  value,
+  done: false,
+});
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+
 /**
  * Sockets `serve` closed on purpose (idle, or at the shutdown deadline): their
  * handlers end quietly. Private to the module.
@@ -312,11 +319,17 @@ export class TcpSocket implements AsyncDisposable {
       delimiter,
       maxFrameBytes: options.maxBytes ?? MiB,
     });
-    return await this.#receive(framing, "recvUntil", () =>
-      new SocketError(
-        "EOF",
-        `Cannot receive until the delimiter: the stream ended after ${this.#buffer.length} bytes`,
-      ));
+    return await this.#receive(
+      framing,
+      "recvUntil",
+      () =>
+        new SocketError(
+          "EOF",
+          `Cannot receive until the delimiter: the stream ended after ${this.#buffer.length} bytes`,
+        ),
+      same,
+      null,
+    );
   }
 
   /**
@@ -331,11 +344,9 @@ export class TcpSocket implements AsyncDisposable {
     return this.#receive(
       framing ?? (this.#framing as unknown as Framing<T>),
       "recvFrame",
-      () =>
-        new FrameError(
-          "INCOMPLETE_FRAME",
-          `Stream ended inside a frame: ${this.#buffer.length} bytes left over`,
-        ),
+      this.#incompleteFrame,
+      same,
+      null,
     );
   }
 
@@ -380,13 +391,19 @@ export class TcpSocket implements AsyncDisposable {
         try {
           const value = this.#buffer.decode(chosen, this.#decodeState);
           if (value !== undefined) {
-            return Promise.resolve({ value, done: false });
+            return Promise.resolve(iteratorResult(value));
           }
         } catch (error) {
           return Promise.reject(error);
         }
       }
-      return this.#nextFrame(chosen);
+      return this.#receive(
+        chosen,
+        "receive frames",
+        this.#incompleteFrame,
+        iteratorResult<T>,
+        DONE,
+      );
     };
     const iterator: AsyncIterableIterator<T> = {
       next,
@@ -396,13 +413,11 @@ export class TcpSocket implements AsyncDisposable {
     return iterator;
   }
 
-  /** `recvFrame` as an iterator result, without a second promise. */
-  async #nextFrame<T>(framing: Framing<T>): Promise<IteratorResult<T>> {
-    const value = await this.recvFrame(framing);
-    return value === null
-      ? { value: undefined, done: true }
-      : { value, done: false };
-  }
+  #incompleteFrame = (): FrameError =>
+    new FrameError(
+      "INCOMPLETE_FRAME",
+      `Stream ended inside a frame: ${this.#buffer.length} bytes left over`,
+    );
 
   /**
    * The next `size` bytes of the stream as a `ReadableStream`, for bodies too
@@ -561,24 +576,34 @@ export class TcpSocket implements AsyncDisposable {
     this.#decodeState.need = this.#decodeState.scanned = 0;
   }
 
-  async #receive<T>(
+  /**
+   * Decodes the next value with `framing`, reading as needed; `wrap` shapes
+   * the result and `end` is returned at a clean end of stream. One async
+   * function per value, with the read awaited inline: each promise layer
+   * here costs every frame that waits on I/O.
+   */
+  async #receive<T, R>(
     framing: Framing<T>,
     action: string,
     endedInside: () => Error,
-  ): Promise<T | null> {
+    wrap: (value: T) => R,
+    end: R,
+  ): Promise<R> {
     const state = this.#decodeState;
     if (this.#decodeFraming !== framing) {
       this.#resetDecode();
       this.#decodeFraming = framing;
     }
-    if (this.#closed) throw this.#closed;
     for (;;) {
+      if (this.#closed) throw this.#closed;
       const value = this.#buffer.decode(framing, state);
-      if (value !== undefined) return value;
-      if (!await this.#fill(action, state.need - this.#buffer.length)) {
-        if (this.#buffer.length === 0) return null;
+      if (value !== undefined) return wrap(value);
+      if (this.#readError) throw this.#readError;
+      if (this.#eof) {
+        if (this.#buffer.length === 0) return end;
         throw endedInside();
       }
+      await this.#read(action, state.need - this.#buffer.length);
     }
   }
 
@@ -607,6 +632,18 @@ export class TcpSocket implements AsyncDisposable {
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
+    await this.#read(action, want);
+    if (this.#closed) throw this.#closed;
+    if (this.#readError) throw this.#readError;
+    return !this.#eof;
+  }
+
+  /**
+   * Starts the one read (with at least `want` bytes of room) unless one is in
+   * flight, and waits for it. It never rejects but with ETIMEDOUT; its
+   * outcome is in the buffer, `#eof` or `#readError`.
+   */
+  #read(action: string, want: number): Promise<void> {
     if (this.#pendingRead === undefined) {
       // Any tail with a quarter of a read's room will do: a connection of small
       // frames then fills one allocation with many of them.
@@ -627,10 +664,7 @@ export class TcpSocket implements AsyncDisposable {
         this.#readError = this.#closed ?? toSocketError(error, action);
       });
     }
-    await withTimeout(this.#pendingRead, this.timeout, action);
-    if (this.#closed) throw this.#closed;
-    if (this.#readError) throw this.#readError;
-    return !this.#eof;
+    return withTimeout(this.#pendingRead, this.timeout, action);
   }
 }
 
