@@ -256,7 +256,7 @@ export class TcpSocket implements AsyncDisposable {
     return total;
   }
 
-  /** Resolves when every buffered byte has been written to the runtime. */
+  /** Resolves when every byte sent before this call has been written to the runtime. */
   flush(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
     if (this.#writeClosed) return RESOLVED;
@@ -550,7 +550,7 @@ export class TcpSocket implements AsyncDisposable {
       this.#destroy(
         new SocketError(
           "ECLOSED",
-          `Socket closed: nothing received for ${ms} ms (idleTimeout)`,
+          `Socket closed: no byte received or sent for ${ms} ms (idleTimeout)`,
         ),
       );
     }, delay);

@@ -141,3 +141,40 @@ Deno.test("timeouts: negative or NaN durations are a RangeError before any I/O",
   client.timeout = 0; // zero is allowed: fail at once unless ready
   assertEquals(client.timeout, 0);
 });
+
+Deno.test("idleTimeout: a peer that stops reading while the handler sends is closed, quietly", async () => {
+  const errors: unknown[] = [];
+  let handlerEnded = false;
+  const server = serve(
+    { port: 0, idleTimeout: 300, onError: (error) => errors.push(error) },
+    async (socket) => {
+      try {
+        // Far more than the kernel buffers: the send waits on the peer.
+        await socket.send(new Uint8Array(64 * MiB));
+      } finally {
+        handlerEnded = true;
+      }
+    },
+  );
+  try {
+    await using client = await connect({ port: server.addr.port });
+    for (let waited = 0; !handlerEnded && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert(
+      handlerEnded,
+      "the handler still waits on a peer that reads nothing",
+    );
+    // The server closed the connection: reading drains to the end.
+    let received = 0;
+    for (let reads = 0; reads < 100_000; reads++) {
+      const chunk = await within(client.recv(), 5000, "the end of stream");
+      if (chunk === null) break;
+      received += chunk.length;
+    }
+    assert(received < 64 * MiB, "every byte arrived: the peer was not stalled");
+  } finally {
+    await server.shutdown();
+  }
+  assertEquals(errors, []);
+});
