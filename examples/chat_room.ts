@@ -15,7 +15,6 @@
 // buffered by its socket, and a client whose buffer stays full for 10 s is
 // dropped.
 
-import { parseArgs } from "@std/cli/parse-args";
 import {
   connect,
   delimited,
@@ -25,6 +24,7 @@ import {
   SocketError,
   type TcpSocket,
 } from "../mod.ts";
+import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -170,56 +170,25 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 async function main(): Promise<void> {
-  const args: {
-    host: string;
-    port: string;
-    name: string;
-    help: boolean;
-    _: string[];
-  } = parseArgs(Deno.args, {
-    string: ["host", "port", "name", "_"],
-    boolean: ["help"],
-    default: { host: "127.0.0.1", port: "9000", name: "" },
-    unknown: (arg: string) =>
-      !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+  const args = parseCli(USAGE, {
+    string: { name: "" },
+    maxArgs: 1, // the mode
+    minPort: (mode) => mode === "server" ? 0 : 1,
   });
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
-  const [mode, ...rest] = args._;
-  if (rest.length > 0) usageError(`unexpected argument ${rest[0]}`);
-  const port = Number(args.port);
-  const minPort = mode === "server" ? 0 : 1;
-  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
-    usageError(
-      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
-    );
-  }
+  const [mode] = args._;
 
   if (mode === "server") {
-    const server = chatServer({ hostname: args.host, port });
+    const server = chatServer({ hostname: args.host, port: args.port });
     console.log(
       `chat room listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
     );
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      console.log("shutting down");
-      server.shutdown().then(() => console.log("stopped"));
-    };
-    Deno.addSignalListener("SIGINT", stop);
+    stopOnSigint(server);
     await server.finished;
   } else if (mode === "client") {
     await chatClient({
       hostname: args.host,
-      port,
+      port: args.port,
       name: args.name,
       input: readLines(Deno.stdin.readable),
     });
@@ -227,7 +196,7 @@ async function main(): Promise<void> {
     // has gone away.
     Deno.exit(0);
   } else {
-    usageError(mode ? `unknown mode ${mode}` : "say server or client");
+    usageError(USAGE, mode ? `unknown mode ${mode}` : "say server or client");
   }
 }
 
@@ -235,10 +204,6 @@ if (import.meta.main) {
   try {
     await main();
   } catch (error) {
-    if (!(error instanceof SocketError || error instanceof FrameError)) {
-      throw error;
-    }
-    console.error(`error: ${error.message}`);
-    Deno.exit(1);
+    fail(error, { expected: [SocketError, FrameError] });
   }
 }

@@ -11,8 +11,8 @@
 // interface, reachable from other machines) needs `--allow-net=0.0.0.0:9100`.
 // Then, in another terminal: `deno task example:echo_client hello world`.
 
-import { parseArgs } from "@std/cli/parse-args";
-import { serve, type Server, SocketError } from "../mod.ts";
+import { serve, type Server } from "../mod.ts";
+import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 /** Options for {@linkcode echoServer}. */
 export interface EchoServerOptions {
@@ -62,50 +62,21 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 if (import.meta.main) {
-  const args: { host: string; port: string; help: boolean; _: string[] } =
-    parseArgs(Deno.args, {
-      string: ["host", "port", "_"],
-      boolean: ["help"],
-      default: { host: "127.0.0.1", port: "9000" },
-      unknown: (arg: string) =>
-        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
-    });
-  if (args.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const port = Number(args.port);
-  if (!/^\d+$/.test(args.port) || port > 65535) {
-    usageError(`--port must be a number from 0 to 65535, got ${args.port}`);
-  }
-  if (args._.length > 0) usageError(`unexpected argument ${args._[0]}`);
+  const args = parseCli(USAGE);
+  if (args._.length > 0) usageError(USAGE, `unexpected argument ${args._[0]}`);
 
   let server: Server;
   try {
-    server = echoServer({ hostname: args.host, port });
+    server = echoServer({ hostname: args.host, port: args.port });
   } catch (error) {
     // EADDRINUSE (another server has the port), or EPERM: the --allow-net
     // flag does not name this address.
-    if (!(error instanceof SocketError)) throw error;
-    console.error(`error: ${error.message}`);
-    Deno.exit(1);
+    fail(error);
   }
   console.log(
     `echo server listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
   );
-  const stop = () => {
-    // A second Ctrl-C gets the default behaviour: exit at once.
-    Deno.removeSignalListener("SIGINT", stop);
-    console.log("shutting down");
-    server.shutdown().then(() => console.log("stopped"));
-  };
-  Deno.addSignalListener("SIGINT", stop);
+  stopOnSigint(server);
   await server.finished;
 }

@@ -11,8 +11,8 @@
 // Reading stdin needs no permission:
 // `printf 'one\ntwo\n' | deno run --allow-net=127.0.0.1:9000 examples/echo_client.ts`
 
-import { parseArgs } from "@std/cli/parse-args";
 import { connect, FrameError, SocketError } from "../mod.ts";
+import { fail, parseCli } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -82,40 +82,17 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 if (import.meta.main) {
-  const args: { host: string; port: string; help: boolean; _: string[] } =
-    parseArgs(Deno.args, {
-      string: ["host", "port", "_"],
-      boolean: ["help"],
-      default: { host: "127.0.0.1", port: "9000" },
-      unknown: (arg: string) =>
-        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
-    });
-  if (args.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const port = Number(args.port);
-  if (!/^\d+$/.test(args.port) || port < 1 || port > 65535) {
-    usageError(`--port must be a number from 1 to 65535, got ${args.port}`);
-  }
+  const args = parseCli(USAGE, { minPort: 1 });
   const messages = args._.length > 0 ? args._ : readLines(Deno.stdin.readable);
   try {
-    await echoClient({ hostname: args.host, port, messages });
+    await echoClient({ hostname: args.host, port: args.port, messages });
   } catch (error) {
-    if (!(error instanceof SocketError || error instanceof FrameError)) {
-      throw error;
-    }
-    const hint = error instanceof SocketError && error.code === "ECONNREFUSED"
-      ? " (is the echo server running? deno task example:echo)"
-      : "";
-    console.error(`error: ${error.message}${hint}`);
-    Deno.exit(1);
+    fail(error, {
+      expected: [SocketError, FrameError],
+      hints: {
+        ECONNREFUSED: " (is the echo server running? deno task example:echo)",
+      },
+    });
   }
 }

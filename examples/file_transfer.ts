@@ -26,7 +26,6 @@
 // a failed or interrupted transfer never leaves a partial or wrong file. A
 // progress bar goes to stderr when stderr is a terminal.
 
-import { parseArgs } from "@std/cli/parse-args";
 import { createHash } from "node:crypto";
 import {
   connect,
@@ -37,6 +36,7 @@ import {
   SocketError,
   type TcpSocket,
 } from "../mod.ts";
+import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 /** The framing of every frame in the protocol; `.head` for the file's header. */
 const framing = message();
@@ -358,71 +358,40 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 async function main(): Promise<void> {
-  const args: {
-    host: string;
-    port: string;
-    dir?: string;
-    overwrite: boolean;
-    help: boolean;
-    _: string[];
-  } = parseArgs(Deno.args, {
-    string: ["host", "port", "dir", "_"],
-    boolean: ["help", "overwrite"],
-    default: { host: "127.0.0.1", port: "9000" },
-    unknown: (arg: string) =>
-      !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+  const args = parseCli(USAGE, {
+    string: { dir: "" },
+    boolean: ["overwrite"],
+    minPort: (mode) => mode === "receive" ? 0 : 1,
   });
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
   const [mode, ...rest] = args._;
-  const port = Number(args.port);
-  const minPort = mode === "receive" ? 0 : 1;
-  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
-    usageError(
-      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
-    );
-  }
 
   if (mode === "receive") {
-    if (!args.dir) usageError("receive needs --dir DIR");
-    if (rest.length > 0) usageError(`unexpected argument ${rest[0]}`);
+    if (!args.dir) usageError(USAGE, "receive needs --dir DIR");
+    if (rest.length > 0) usageError(USAGE, `unexpected argument ${rest[0]}`);
     const server = await receiveFiles({
       hostname: args.host,
-      port,
+      port: args.port,
       dir: args.dir,
       overwrite: args.overwrite,
     });
     console.log(
       `receiving files into ${args.dir} on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
     );
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      console.log("shutting down");
-      server.shutdown().then(() => console.log("stopped"));
-    };
-    Deno.addSignalListener("SIGINT", stop);
+    stopOnSigint(server);
     await server.finished;
   } else if (mode === "send") {
-    if (rest.length !== 1) usageError("send needs one FILE");
+    if (rest.length !== 1) usageError(USAGE, "send needs one FILE");
     const { name, size, sha256 } = await sendFile({
       hostname: args.host,
-      port,
+      port: args.port,
       path: rest[0],
     });
     console.log(
       `sent ${name}: ${size} bytes, sha256 ${sha256}; the receiver checked it`,
     );
   } else {
-    usageError(mode ? `unknown mode ${mode}` : "say receive or send");
+    usageError(USAGE, mode ? `unknown mode ${mode}` : "say receive or send");
   }
 }
 
@@ -430,13 +399,15 @@ if (import.meta.main) {
   try {
     await main();
   } catch (error) {
-    const expected = error instanceof SocketError ||
-      error instanceof FrameError || error instanceof TransferError ||
-      error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.PermissionDenied;
-    if (!expected) throw error;
-    console.error(`error: ${(error as Error).message}`);
-    Deno.exit(1);
+    fail(error, {
+      expected: [
+        SocketError,
+        FrameError,
+        TransferError,
+        Deno.errors.NotFound,
+        Deno.errors.NotCapable,
+        Deno.errors.PermissionDenied,
+      ],
+    });
   }
 }

@@ -16,14 +16,8 @@
 // `--allow-net=127.0.0.1:9100`; `--port 0` lets the OS pick a free port, which
 // needs all of `--allow-net=127.0.0.1`.
 
-import { parseArgs } from "@std/cli/parse-args";
-import {
-  connect,
-  listen,
-  SocketError,
-  type TcpServer,
-  type TcpSocket,
-} from "../mod.ts";
+import { connect, listen, type TcpServer, type TcpSocket } from "../mod.ts";
+import { fail, parseCli, usageError } from "./_cli.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -158,35 +152,12 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 if (import.meta.main) {
-  const args: { host: string; port: string; help: boolean; _: string[] } =
-    parseArgs(Deno.args, {
-      string: ["host", "port", "_"],
-      boolean: ["help"],
-      default: { host: "127.0.0.1", port: "9000" },
-      unknown: (arg: string) =>
-        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
-    });
-  if (args.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  const port = Number(args.port);
-  if (!/^\d+$/.test(args.port) || port > 65535) {
-    usageError(`--port must be a number from 0 to 65535, got ${args.port}`);
-  }
-  if (args._.length > 0) usageError(`unexpected argument ${args._[0]}`);
+  const args = parseCli(USAGE);
+  if (args._.length > 0) usageError(USAGE, `unexpected argument ${args._[0]}`);
   try {
-    await stickyPackets({ hostname: args.host, port });
+    await stickyPackets({ hostname: args.host, port: args.port });
   } catch (error) {
-    if (!(error instanceof SocketError)) throw error;
-    console.error(`error: ${error.message}`);
-    Deno.exit(1);
+    fail(error);
   }
 }

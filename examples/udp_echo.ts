@@ -22,8 +22,8 @@
 // `--allow-net=0.0.0.0:0,192.0.2.7:9000`. UDP needs Deno's `--unstable-net`;
 // this project's deno.json turns it on (`"unstable": ["net"]`).
 
-import { parseArgs } from "@std/cli/parse-args";
 import { bindUdp, SocketError, type UdpSocket } from "../mod.ts";
+import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 const decoder = new TextDecoder();
 
@@ -145,66 +145,45 @@ Options:
   --max-bytes N     client: receive buffer size in bytes (default 16)
   --help            show this help`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 async function main(): Promise<void> {
-  const args: {
-    host: string;
-    port: string;
-    "max-bytes": string;
-    help: boolean;
-    _: string[];
-  } = parseArgs(Deno.args, {
-    string: ["host", "port", "max-bytes", "_"],
-    boolean: ["help"],
-    default: { host: "127.0.0.1", port: "9000", "max-bytes": "16" },
-    unknown: (arg: string) =>
-      !arg.startsWith("-") || usageError(`unknown option ${arg}`),
+  const args = parseCli(USAGE, {
+    string: { "max-bytes": "16" },
+    minPort: (mode) => mode === "server" ? 0 : 1,
   });
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
   const [mode, ...messages] = args._;
-  const port = Number(args.port);
-  const minPort = mode === "server" ? 0 : 1;
-  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
-    usageError(
-      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
-    );
-  }
   const maxBytes = Number(args["max-bytes"]);
   if (!/^\d+$/.test(args["max-bytes"]) || maxBytes > 65535) {
-    usageError(`--max-bytes must be from 0 to 65535, got ${args["max-bytes"]}`);
+    usageError(
+      USAGE,
+      `--max-bytes must be from 0 to 65535, got ${args["max-bytes"]}`,
+    );
   }
 
   if (mode === "server") {
-    if (messages.length > 0) usageError(`unexpected argument ${messages[0]}`);
-    const server = udpEchoServer({ hostname: args.host, port });
+    if (messages.length > 0) {
+      usageError(USAGE, `unexpected argument ${messages[0]}`);
+    }
+    const server = udpEchoServer({ hostname: args.host, port: args.port });
     console.log(
       `udp echo server listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
     );
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      console.log("shutting down");
-      server.close();
-    };
-    Deno.addSignalListener("SIGINT", stop);
+    // A UDP socket has no connections to wait for: closing it is the shutdown.
+    stopOnSigint({
+      shutdown: () => {
+        server.close();
+        return server.finished;
+      },
+    });
     await server.finished;
-    console.log("stopped");
   } else if (mode === "client") {
     await udpEchoClient({
       hostname: args.host,
-      port,
+      port: args.port,
       messages: messages.length > 0 ? messages : SAMPLE_MESSAGES,
       maxBytes,
     });
   } else {
-    usageError(mode ? `unknown mode ${mode}` : "say server or client");
+    usageError(USAGE, mode ? `unknown mode ${mode}` : "say server or client");
   }
 }
 
@@ -212,11 +191,11 @@ if (import.meta.main) {
   try {
     await main();
   } catch (error) {
-    if (!(error instanceof SocketError)) throw error;
-    const hint = error.code === "ETIMEDOUT"
-      ? " (no reply: is the server running? deno task example:udp_echo)"
-      : "";
-    console.error(`error: ${error.message}${hint}`);
-    Deno.exit(1);
+    fail(error, {
+      hints: {
+        ETIMEDOUT:
+          " (no reply: is the server running? deno task example:udp_echo)",
+      },
+    });
   }
 }

@@ -15,7 +15,6 @@
 // `--port 9100` needs `--allow-net=127.0.0.1:9100`. Ctrl-C stops the server;
 // Ctrl-D (end of input) or Ctrl-C ends the client.
 
-import { parseArgs } from "@std/cli/parse-args";
 import {
   connect,
   delimited,
@@ -24,6 +23,7 @@ import {
   type Server,
   SocketError,
 } from "../mod.ts";
+import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -135,60 +135,33 @@ Options:
 
 The --allow-net permission must name the same HOST:PORT.`;
 
-/** Prints `message` and the usage to stderr, then exits with status 2. */
-function usageError(message: string): never {
-  console.error(`error: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
 async function main(): Promise<void> {
-  const args: { host: string; port: string; help: boolean; _: string[] } =
-    parseArgs(Deno.args, {
-      string: ["host", "port", "_"],
-      boolean: ["help"],
-      default: { host: "127.0.0.1", port: "9000" },
-      unknown: (arg: string) =>
-        !arg.startsWith("-") || usageError(`unknown option ${arg}`),
-    });
-  if (args.help) {
-    console.log(USAGE);
-    return;
-  }
-  const [mode, ...rest] = args._;
-  if (rest.length > 0) usageError(`unexpected argument ${rest[0]}`);
-  const port = Number(args.port);
-  const minPort = mode === "server" ? 0 : 1;
-  if (!/^\d+$/.test(args.port) || port < minPort || port > 65535) {
-    usageError(
-      `--port must be a number from ${minPort} to 65535, got ${args.port}`,
-    );
-  }
+  const args = parseCli(USAGE, {
+    maxArgs: 1, // the mode
+    minPort: (mode) => mode === "server" ? 0 : 1,
+  });
+  const [mode] = args._;
 
   if (mode === "server") {
-    const server = upperServer({ hostname: args.host, port });
+    const server = upperServer({ hostname: args.host, port: args.port });
     console.log(
       `upper-case server listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
     );
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      console.log("shutting down");
-      server.shutdown().then(() => console.log("stopped"));
-    };
-    Deno.addSignalListener("SIGINT", stop);
+    stopOnSigint(server);
     await server.finished;
   } else if (mode === "client") {
     const interactive = Deno.stdin.isTerminal();
     const prompt = encoder.encode("> ");
     await upperClient({
       hostname: args.host,
-      port,
+      port: args.port,
       input: readLines(Deno.stdin.readable),
       onPrompt: interactive ? () => Deno.stdout.writeSync(prompt) : undefined,
       onSkip: () => console.error("(empty line skipped: type some text)"),
     });
     if (interactive) console.log();
   } else {
-    usageError(mode ? `unknown mode ${mode}` : "say server or client");
+    usageError(USAGE, mode ? `unknown mode ${mode}` : "say server or client");
   }
 }
 
@@ -196,10 +169,6 @@ if (import.meta.main) {
   try {
     await main();
   } catch (error) {
-    if (!(error instanceof SocketError || error instanceof FrameError)) {
-      throw error;
-    }
-    console.error(`error: ${error.message}`);
-    Deno.exit(1);
+    fail(error, { expected: [SocketError, FrameError] });
   }
 }
