@@ -120,3 +120,16 @@ export function stopOnSigint(server: { shutdown(): Promise<unknown> }): void {
   };
   Deno.addSignalListener("SIGINT", stop);
 }
+
+/** The lines of a byte stream (without their "\n" or "\r\n"). */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (pending + text).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) yield line.replace(/\r$/, "");
+  }
+  if (pending !== "") yield pending.replace(/\r$/, "");
+}

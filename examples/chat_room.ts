@@ -24,7 +24,7 @@ import {
   SocketError,
   type TcpSocket,
 } from "../mod.ts";
-import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
+import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -141,19 +141,6 @@ export async function chatClient(options: ChatClientOptions): Promise<void> {
   // The server closed the connection. If input ended first, `writing` is
   // done; if not, it waits for a line that no longer matters: leave it.
   void writing;
-}
-
-/** The lines of a byte stream (without their "\n" or "\r\n"). */
-async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (pending + text).split("\n");
-    pending = parts.pop()!;
-    for (const part of parts) yield part.replace(/\r$/, "");
-  }
-  if (pending !== "") yield pending.replace(/\r$/, "");
 }
 
 const USAGE =

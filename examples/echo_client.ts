@@ -12,7 +12,7 @@
 // `printf 'one\ntwo\n' | deno run --allow-net=127.0.0.1:9000 examples/echo_client.ts`
 
 import { connect, FrameError, SocketError } from "../mod.ts";
-import { fail, parseCli } from "./_cli.ts";
+import { fail, parseCli, readLines } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -54,19 +54,6 @@ export async function echoClient(options: EchoClientOptions): Promise<number> {
     replies++;
   }
   return replies;
-}
-
-/** The lines of a byte stream (without their "\n" or "\r\n"). */
-export async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (pending + text).split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) yield line.replace(/\r$/, "");
-  }
-  if (pending !== "") yield pending.replace(/\r$/, "");
 }
 
 const USAGE =

@@ -23,7 +23,7 @@ import {
   type Server,
   SocketError,
 } from "../mod.ts";
-import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
+import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -107,19 +107,6 @@ export async function upperClient(options: UpperClientOptions): Promise<void> {
     }
     options.onPrompt?.();
   }
-}
-
-/** The lines of a byte stream (without their "\n" or "\r\n"). */
-async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (pending + text).split("\n");
-    pending = parts.pop()!;
-    for (const part of parts) yield part.replace(/\r$/, "");
-  }
-  if (pending !== "") yield pending.replace(/\r$/, "");
 }
 
 const USAGE =
