@@ -1,5 +1,6 @@
 // The command-line plumbing every example shares: the --host, --port and
-// --help flags, usage errors (exit 2), expected errors (exit 1) and Ctrl-C.
+// --help flags, usage errors (exit 2), expected errors (exit 1), Ctrl-C and
+// the lines of stdin.
 // Private to examples/ (the leading "_"); it needs no permissions. Each
 // example keeps what is its own: its usage text, its modes and its extra
 // checks.
