@@ -18,6 +18,7 @@
 //   head {name, size, sha256}           ->
 //                                       <-    {status: "ready"} or {status: "error", error}
 //   size bytes of file (streamed)       ->    into a temporary file in --dir
+//   end of stream (closeWrite)          ->    no byte may follow the body
 //                                       <-    {status: "ok"} or {status: "error", error}
 //
 // The receiver refuses names with "/", "\", "..", or NUL (no writing outside
@@ -193,8 +194,16 @@ export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
         received += chunk.length;
         bar.update(received);
       })).pipeTo(file.writable);
+      // The sender half-closes after the body: anything more is a body
+      // longer than its header said, and the file is refused.
+      const extra = await socket.recv(1);
       const actual = hash.digest("hex");
-      outcome = received === size && actual === sha256
+      outcome = extra !== null
+        ? {
+          error: `${fileName} arrived damaged: more than the ${size} bytes ` +
+            `its header announced`,
+        }
+        : received === size && actual === sha256
         ? await place(temp, target, options.overwrite ?? false) ??
           { sha256: actual }
         : {
@@ -319,7 +328,7 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
   );
   try {
     await socket.sendStream(body);
-    await socket.flush();
+    await socket.closeWrite(); // the body ends here: flush, then FIN
   } finally {
     bar.end();
   }

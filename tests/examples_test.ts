@@ -430,6 +430,7 @@ Deno.test("file_transfer.ts moves 20 MiB through bounded memory, checked", async
       );
       assertEquals((await socket.recvFrame(framing))?.header.status, "ready");
       await socket.send("abc");
+      await socket.closeWrite(); // the protocol: the body ends with a FIN
       const answer = await socket.recvFrame(framing);
       assertEquals(answer?.header.status, "error");
       assertStringIncludes(String(answer?.header.error), "damaged");

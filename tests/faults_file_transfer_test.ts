@@ -56,3 +56,42 @@ Deno.test("faults: file transfer: a body longer than the header's size (hashed w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("faults: file transfer: bytes after a body whose sha256 matches leave no file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "faults_file_transfer_" });
+  try {
+    const lines: string[] = [];
+    const server = await receiveFiles({
+      dir,
+      progress: false,
+      log: (line) => lines.push(line),
+    });
+    try {
+      const framing = message();
+      const body = new TextEncoder().encode("abc");
+      // The header and its sha256 describe "abc"; "XYZ" follows it anyway.
+      {
+        await using socket = await connect({ port: server.addr.port });
+        socket.timeout = 10_000;
+        await socket.sendFrame(
+          { name: "trailing.bin", size: 3, sha256: sha256(body) },
+          framing.head,
+        );
+        assertEquals((await socket.recvFrame(framing))?.header.status, "ready");
+        await socket.send(new TextEncoder().encode("abcXYZ"));
+        await socket.closeWrite();
+        const answer = await socket.recvFrame(framing);
+        assertEquals(answer?.header.status, "error", lines.join("\n"));
+        assert(
+          String(answer?.header.error).includes("more than the 3 bytes"),
+          String(answer?.header.error),
+        );
+      }
+      assertEquals(await listDir(dir), []);
+    } finally {
+      await within(server.shutdown(), 10_000, "the receiver's shutdown");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
