@@ -18,7 +18,13 @@ async function listDir(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-Deno.test("faults: file transfer: a body longer than the header's size (hashed whole) leaves no file", async () => {
+/**
+ * Runs `body` against a file_transfer receiver in this process, then checks
+ * that nothing was placed and no temporary file is left.
+ */
+async function againstReceiver(
+  body: (port: number, lines: string[]) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "faults_file_transfer_" });
   try {
     const lines: string[] = [];
@@ -28,26 +34,7 @@ Deno.test("faults: file transfer: a body longer than the header's size (hashed w
       log: (line) => lines.push(line),
     });
     try {
-      const framing = message();
-      const body = new TextEncoder().encode("abcdef");
-      // The header claims 3 bytes; the sender sends 6, and the sha256 of all 6.
-      {
-        await using socket = await connect({ port: server.addr.port });
-        socket.timeout = 10_000;
-        await socket.sendFrame(
-          { name: "long.bin", size: 3, sha256: sha256(body) },
-          framing.head,
-        );
-        assertEquals((await socket.recvFrame(framing))?.header.status, "ready");
-        await socket.send(body);
-        const answer = await socket.recvFrame(framing);
-        assertEquals(answer?.header.status, "error");
-        assert(
-          String(answer?.header.error).includes("damaged"),
-          lines.join("\n"),
-        );
-      }
-      // Nothing placed, no temporary file left.
+      await body(server.addr.port, lines);
       assertEquals(await listDir(dir), []);
     } finally {
       await within(server.shutdown(), 10_000, "the receiver's shutdown");
@@ -55,43 +42,57 @@ Deno.test("faults: file transfer: a body longer than the header's size (hashed w
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Sends a head for `size` bytes with `sha256`, then `bytes`; the receiver's answer. */
+async function sendWith(
+  port: number,
+  head: { name: string; size: number; sha256: string },
+  bytes: Uint8Array,
+  halfClose: boolean,
+): Promise<Record<string, unknown> | undefined> {
+  const framing = message();
+  await using socket = await connect({ port });
+  socket.timeout = 10_000;
+  await socket.sendFrame(head, framing.head);
+  assertEquals((await socket.recvFrame(framing))?.header.status, "ready");
+  await socket.send(bytes);
+  if (halfClose) await socket.closeWrite();
+  return (await socket.recvFrame(framing))?.header;
+}
+
+Deno.test("faults: file transfer: a body longer than the header's size (hashed whole) leaves no file", async () => {
+  await againstReceiver(async (port, lines) => {
+    const body = new TextEncoder().encode("abcdef");
+    // The header claims 3 bytes; the sender sends 6, and the sha256 of all 6.
+    const answer = await sendWith(
+      port,
+      { name: "long.bin", size: 3, sha256: sha256(body) },
+      body,
+      false,
+    );
+    assertEquals(answer?.status, "error");
+    assert(String(answer?.error).includes("damaged"), lines.join("\n"));
+  });
 });
 
 Deno.test("faults: file transfer: bytes after a body whose sha256 matches leave no file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "faults_file_transfer_" });
-  try {
-    const lines: string[] = [];
-    const server = await receiveFiles({
-      dir,
-      progress: false,
-      log: (line) => lines.push(line),
-    });
-    try {
-      const framing = message();
-      const body = new TextEncoder().encode("abc");
-      // The header and its sha256 describe "abc"; "XYZ" follows it anyway.
+  await againstReceiver(async (port, lines) => {
+    // The header and its sha256 describe "abc"; "XYZ" follows it anyway.
+    const answer = await sendWith(
+      port,
       {
-        await using socket = await connect({ port: server.addr.port });
-        socket.timeout = 10_000;
-        await socket.sendFrame(
-          { name: "trailing.bin", size: 3, sha256: sha256(body) },
-          framing.head,
-        );
-        assertEquals((await socket.recvFrame(framing))?.header.status, "ready");
-        await socket.send(new TextEncoder().encode("abcXYZ"));
-        await socket.closeWrite();
-        const answer = await socket.recvFrame(framing);
-        assertEquals(answer?.header.status, "error", lines.join("\n"));
-        assert(
-          String(answer?.header.error).includes("more than the 3 bytes"),
-          String(answer?.header.error),
-        );
-      }
-      assertEquals(await listDir(dir), []);
-    } finally {
-      await within(server.shutdown(), 10_000, "the receiver's shutdown");
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+        name: "trailing.bin",
+        size: 3,
+        sha256: sha256(new TextEncoder().encode("abc")),
+      },
+      new TextEncoder().encode("abcXYZ"),
+      true,
+    );
+    assertEquals(answer?.status, "error", lines.join("\n"));
+    assert(
+      String(answer?.error).includes("more than the 3 bytes"),
+      String(answer?.error),
+    );
+  });
 });
