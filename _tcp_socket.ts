@@ -638,6 +638,24 @@ export class TcpSocket implements AsyncDisposable {
     return !this.#eof;
   }
 
+  // The read's callbacks, made once: a read is in flight per frame waited for.
+  #readRoom = 0;
+  #readAction = "";
+  readonly #onRead = (n: number | null): void => {
+    this.#pendingRead = undefined;
+    if (n === null) {
+      this.#eof = true;
+    } else {
+      this.#buffer.commit(n);
+      if (this.#idleTimeout !== undefined) this.#lastActivity = Date.now();
+      this.#adaptReadSize(n, this.#readRoom);
+    }
+  };
+  readonly #onReadError = (error: unknown): void => {
+    this.#pendingRead = undefined;
+    this.#readError = this.#closed ?? toSocketError(error, this.#readAction);
+  };
+
   /**
    * Starts the one read (with at least `want` bytes of room) unless one is in
    * flight, and waits for it. It never rejects but with ETIMEDOUT; its
@@ -650,19 +668,12 @@ export class TcpSocket implements AsyncDisposable {
       const room = this.#buffer.reserve(
         Math.max(this.#readSize / 4, Math.min(want, PREALLOCATE_MAX)),
       );
-      this.#pendingRead = this.#conn.read(room).then((n) => {
-        this.#pendingRead = undefined;
-        if (n === null) {
-          this.#eof = true;
-        } else {
-          this.#buffer.commit(n);
-          if (this.#idleTimeout !== undefined) this.#lastActivity = Date.now();
-          this.#adaptReadSize(n, room.length);
-        }
-      }, (error) => {
-        this.#pendingRead = undefined;
-        this.#readError = this.#closed ?? toSocketError(error, action);
-      });
+      this.#readRoom = room.length;
+      this.#readAction = action;
+      this.#pendingRead = this.#conn.read(room).then(
+        this.#onRead,
+        this.#onReadError,
+      );
     }
     return withTimeout(this.#pendingRead, this.timeout, action);
   }

@@ -268,16 +268,25 @@ export class BufferedWriter {
   /** The one write loop: takes whatever has gathered, writes it, repeats. */
   async #run(): Promise<void> {
     this.#writing = true;
-    let segment: Segment | undefined;
+    let written: PromiseWithResolvers<void> | undefined;
     try {
       for (;;) {
-        segment = this.#queue.shift();
-        if (segment === undefined) {
-          if (this.#openLength === 0) break;
-          this.#seal();
-          segment = this.#queue.shift()!;
+        // The queue first, then the open buffer (without a Segment for it:
+        // this runs once per batch, and an echo server batches one frame).
+        let bytes: Uint8Array;
+        let reuse: Uint8Array | undefined;
+        const segment = this.#queue.shift();
+        if (segment !== undefined) {
+          ({ bytes, reuse, written } = segment);
+        } else if (this.#openLength > 0) {
+          reuse = this.#open!;
+          bytes = reuse.subarray(0, this.#openLength);
+          written = undefined;
+          this.#open = undefined;
+          this.#openLength = 0;
+        } else {
+          break;
         }
-        const bytes = segment.bytes;
         this.#queued -= bytes.length;
         if (this.#drained && this.#queued < this.#highWaterMark) {
           this.#drained.resolve();
@@ -291,7 +300,8 @@ export class BufferedWriter {
           );
           this.#onProgress();
         }
-        this.#wrote(segment);
+        written?.resolve();
+        this.#wrote(bytes.length, reuse);
       }
       // Idle: keep one buffer for the next burst, let the rest go.
       if (this.#free.length > 1) {
@@ -300,21 +310,19 @@ export class BufferedWriter {
       }
     } catch (error) {
       const failure = toSocketError(error, "send");
-      segment?.written?.reject(failure);
+      written?.reject(failure);
       this.fail(failure);
     } finally {
       this.#writing = false;
     }
   }
 
-  #wrote(segment: Segment): void {
-    segment.written?.resolve();
-    this.#writtenTotal += segment.bytes.length;
+  #wrote(length: number, reuse: Uint8Array | undefined): void {
+    this.#writtenTotal += length;
     const waiters = this.#flushWaiters;
     while (waiters.length > 0 && waiters[0].target <= this.#writtenTotal) {
       waiters.shift()!.resolvers.resolve();
     }
-    const reuse = segment.reuse;
     if (
       reuse !== undefined &&
       this.#freeBytes + reuse.length <= this.#highWaterMark
