@@ -86,6 +86,32 @@ export class ReadBuffer {
     return result.value;
   }
 
+  /**
+   * Decodes every complete value at the head into `out` with the framing's
+   * `decodeMany` (or `decode`, until it needs more bytes or throws); consumes
+   * their bytes. An error is left for the next `decode` to report.
+   */
+  decodeMany<T>(framing: Framing<T>, state: DecodeState, out: T[]): void {
+    if (state.need !== 0 || state.scanned !== 0) return;
+    if (framing.decodeMany === undefined) {
+      try {
+        for (;;) {
+          const value = this.decode(framing, state);
+          if (value === undefined) return;
+          out.push(value);
+        }
+      } catch {
+        return;
+      }
+    }
+    const view = this.#view ??= this.#bytes.subarray(0, this.#end);
+    const next = framing.decodeMany(view, this.#start, out);
+    if (next !== this.#start) {
+      this.#start = next;
+      this.#lent = true;
+    }
+  }
+
   #makeRoom(min: number): void {
     const live = this.#end - this.#start;
     const capacity = this.#bytes.length;

@@ -365,15 +365,8 @@ export class TcpSocket implements AsyncDisposable {
     const first = await this.recvFrame(chosen);
     if (first === null) return null;
     const values: T[] = [first];
-    try {
-      for (;;) {
-        const value = this.#buffer.decode(chosen, this.#decodeState);
-        if (value === undefined) break;
-        values.push(value);
-      }
-    } catch {
-      // The bytes stay buffered: the next call decodes them again and throws.
-    }
+    // A malformed frame stays buffered: the next call decodes it and throws.
+    this.#buffer.decodeMany(chosen, this.#decodeState, values);
     return values;
   }
 

@@ -143,6 +143,13 @@ export interface Framing<T> {
    * number of bytes written.
    */
   encodeInto?(value: T, target: Uint8Array, offset: number): number;
+  /**
+   * Optional fast path for readers: decodes every complete, well-formed value
+   * from `offset` on, appending each to `out`, and returns the offset after
+   * the last one. It stops, without throwing, before a frame that is
+   * incomplete or malformed: `decode` then reports that frame.
+   */
+  decodeMany?(bytes: Uint8Array, offset: number, out: T[]): number;
 }
 
 /** Options for {@linkcode lengthPrefixed}, {@linkcode encodeFrame} and {@linkcode decodeFrames}. */
@@ -348,7 +355,15 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
     if (length > this.#maxFrameBytes) {
       throw tooLarge("encode frame", length, this.#maxFrameBytes);
     }
-    this.#write(target, offset, length);
+    if (this.#bigEndian32) {
+      // The default header, written inline: the hot path of every send.
+      target[offset] = length >>> 24;
+      target[offset + 1] = length >>> 16;
+      target[offset + 2] = length >>> 8;
+      target[offset + 3] = length;
+    } else {
+      this.#write(target, offset, length);
+    }
     target.set(value, offset + this.#headerBytes);
     return this.#headerBytes + length;
   }
@@ -380,6 +395,25 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
       return null;
     }
     return { value: bytes.subarray(start, end), next: end };
+  }
+
+  decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
+    const headerBytes = this.#headerBytes;
+    const maxFrameBytes = this.#maxFrameBytes;
+    const bigEndian32 = this.#bigEndian32;
+    const size = bytes.length;
+    while (size - offset >= headerBytes) {
+      const length = bigEndian32
+        ? bytes[offset] * 0x1000000 +
+          ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+            bytes[offset + 3])
+        : this.#read(bytes, offset);
+      const end = offset + headerBytes + length;
+      if (length > maxFrameBytes || end > size) break;
+      out.push(bytes.subarray(offset + headerBytes, end));
+      offset = end;
+    }
+    return offset;
   }
 }
 
@@ -843,7 +877,7 @@ export function decodeFrames(
 ): { frames: Uint8Array[]; rest: Uint8Array } {
   const framing = options ? lengthPrefixed(options) : defaultFraming;
   const frames: Uint8Array[] = [];
-  let offset = 0;
+  let offset = framing.decodeMany!(bytes, 0, frames);
   for (;;) {
     const result = framing.decode(bytes, offset);
     if (result === null) break;
@@ -927,9 +961,13 @@ export class FrameDecoder<T> {
         if (buffer.length < state.need) return values;
       }
       const bytes = direct ? chunk : buffer.peek();
-      let offset = 0;
+      const framing = this.#framing;
+      // A frame already begun is resumed by decode(), not rescanned.
+      let offset = state.need === 0 && state.scanned === 0 && framing.decodeMany
+        ? framing.decodeMany(bytes, 0, values)
+        : 0;
       for (;;) {
-        const result = this.#framing.decode(bytes, offset, state);
+        const result = framing.decode(bytes, offset, state);
         if (result === null) break;
         values.push(result.value);
         offset = result.next;

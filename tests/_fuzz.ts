@@ -929,6 +929,29 @@ export interface Reference {
   thrown: boolean;
 }
 
+/**
+ * Checks the optional `decodeMany` against `decode`: the same values, and a
+ * stop exactly where `decode` needed more bytes or threw.
+ */
+function checkDecodeMany(
+  config: Config,
+  bytes: Uint8Array,
+  values: readonly unknown[],
+  stop: number,
+): void {
+  const decodeMany = config.framing.decodeMany;
+  if (!decodeMany) return;
+  const got: unknown[] = [];
+  let next: number;
+  try {
+    next = decodeMany.call(config.framing, bytes, 0, got);
+  } catch (error) {
+    fail(`decodeMany threw ${describeError(error)}`);
+  }
+  if (next !== stop) fail(`decodeMany stopped at ${next}, decode at ${stop}`);
+  compareValues(config, got, values, false, "decodeMany");
+}
+
 /** Decodes all of `bytes` in one buffer, without a DecodeState. */
 export function reference(config: Config, bytes: Uint8Array): Reference {
   const values: unknown[] = [];
@@ -943,6 +966,7 @@ export function reference(config: Config, bytes: Uint8Array): Reference {
         ["FRAME_TOO_LARGE", "BAD_HEADER"],
         `decode at ${offset}`,
       );
+      checkDecodeMany(config, bytes, values, offset);
       return { values, code: e.code, thrown: true };
     }
     if (result === null) break;
@@ -954,6 +978,7 @@ export function reference(config: Config, bytes: Uint8Array): Reference {
     values.push(value);
     offset = next;
   }
+  checkDecodeMany(config, bytes, values, offset);
   return {
     values,
     code: offset < bytes.length ? "INCOMPLETE_FRAME" : null,

@@ -5,7 +5,12 @@
 // Splits, random streams and long frames: framing_split_test.ts.
 // Every error branch: framing_errors_test.ts.
 
-import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { concat } from "@std/bytes";
 import {
   decodeFrames,
@@ -15,6 +20,7 @@ import {
   encodeFrame,
   EncoderStream,
   FrameDecoder,
+  FrameError,
   type Framing,
   lengthPrefixed,
   type LengthPrefixOptions,
@@ -379,6 +385,30 @@ Deno.test("decodeFrames: honours header width and byte order", () => {
   const { frames, rest } = decodeFrames(bytes, options);
   assertEquals(frames, [pattern(300)]);
   assertEquals([...rest], [0x2c]);
+});
+
+Deno.test("lengthPrefixed decodeMany: whole frames as views, stopping where decode would wait or throw", () => {
+  const framing = lengthPrefixed({ maxFrameBytes: 8 });
+  const whole = concat([
+    new Uint8Array([9]), // an offset to start from
+    encodeFrame(utf8("one")),
+    encodeFrame(utf8("")),
+    encodeFrame(utf8("three")),
+  ]);
+  const values: Uint8Array[] = [];
+  const partial = concat([whole, encodeFrame(utf8("four")).subarray(0, 5)]);
+  const stop = framing.decodeMany!(partial, 1, values);
+  assertEquals(values.map(text), ["one", "", "three"]);
+  values.forEach((v) => assertStrictEquals(v.buffer, partial.buffer));
+  assertEquals(stop, whole.length);
+  assertEquals(framing.decode(partial, stop), null);
+
+  // A header over maxFrameBytes: decodeMany stops before it, decode throws.
+  const oversized = concat([whole, new Uint8Array([0, 0, 0, 9])]);
+  const more: Uint8Array[] = [];
+  assertEquals(framing.decodeMany!(oversized, 1, more), whole.length);
+  assertEquals(more.length, 3);
+  assertThrows(() => framing.decode(oversized, whole.length), FrameError);
 });
 
 Deno.test("decodeFrames: nothing in, nothing out", () => {
