@@ -31,10 +31,16 @@ export interface SocketOptions {
 const READ_SIZE = 64 * 1024;
 /**
  * Reads adapt between these sizes (like Netty's adaptive allocator): an idle
- * or chatty connection holds 16 KiB, a bulk one reads 256 KiB at a time.
+ * or chatty connection holds 16 KiB, a busy one reads 64 KiB at a time, and
+ * one that has received a frame over LARGE_FRAME up to 256 KiB, so a read holds
+ * several of them (a frame straddling two allocations is copied). Small
+ * frames do better with 64 KiB (9.8 vs 8.5 M frames/s): every read goes into
+ * fresh memory, and large allocations cost more than the reads they save.
  */
 const MIN_READ = 16 * 1024;
-const MAX_READ = 256 * 1024;
+const MAX_READ = 64 * 1024;
+const MAX_READ_LARGE_FRAMES = 256 * 1024;
+const LARGE_FRAME = 16 * 1024;
 /**
  * Most room reserved ahead for a frame whose bytes have not arrived: a header
  * alone must not allocate what it announces (16 MiB by default).
@@ -611,7 +617,7 @@ export class TcpSocket implements AsyncDisposable {
   #adaptReadSize(n: number, room: number): void {
     const size = this.#readSize;
     const next = n >= Math.min(size, room)
-      ? Math.min(size * 2, MAX_READ)
+      ? Math.min(size * 2, this.#readLimit)
       : n < size / 8
       ? Math.max(size / 2, MIN_READ)
       : size;
@@ -634,6 +640,8 @@ export class TcpSocket implements AsyncDisposable {
   // The read's callbacks, made once: a read is in flight per frame waited for.
   #readRoom = 0;
   #readAction = "";
+  /** MAX_READ, or MAX_READ_LARGE_FRAMES once a large frame has arrived. */
+  #readLimit = MAX_READ;
   readonly #onRead = (n: number | null): void => {
     this.#pendingRead = undefined;
     if (n === null) {
@@ -663,6 +671,7 @@ export class TcpSocket implements AsyncDisposable {
       );
       this.#readRoom = room.length;
       this.#readAction = action;
+      if (want > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
       this.#pendingRead = this.#conn.read(room).then(
         this.#onRead,
         this.#onReadError,

@@ -16,9 +16,10 @@
 // connections need it to be at least ~2,100. Past the limit, connects and
 // accepts fail with EMFILE (counted under "errors by code").
 //
-// Memory: each socket keeps a read buffer of at least 256 KiB once it has
-// read, and frames in flight are held by both ends: expect on the order of
-// 1 GiB of RSS for 1,000 connections with 1 MiB frames.
+// Memory: each socket keeps a read buffer of up to 64 KiB once it has read
+// (more while a large frame arrives), and frames in flight are held by both
+// ends: expect on the order of 1 GiB of RSS for 1,000 connections with 1 MiB
+// frames.
 
 import { parseArgs } from "@std/cli/parse-args";
 import { Buffer } from "node:buffer";
