@@ -109,8 +109,10 @@ export class TcpSocket implements AsyncDisposable {
   readonly #writer: BufferedWriter;
   readonly #decodeState: DecodeState = { scanned: 0, need: 0 };
   #decodeFraming: Framing<unknown> | undefined;
-  /** The one read in flight; it commits its bytes itself when it completes. */
-  #pendingRead: Promise<void> | undefined;
+  /** The one read in flight: the runtime's promise, committed once by whoever sees it settle first. */
+  #pendingRead: Promise<number | null> | undefined;
+  /** `#pendingRead` and its commit, for callers that wait with a timeout. */
+  #pendingCommit: Promise<void> | undefined;
   #eof = false;
   #readError: SocketError | undefined;
   #writeClosed = false;
@@ -602,17 +604,21 @@ export class TcpSocket implements AsyncDisposable {
         if (this.#buffer.length === 0) return end;
         throw endedInside();
       }
-      await this.#read(action, state.need - this.#buffer.length);
+      const read = this.#pendingRead ??
+        this.#startRead(action, state.need - this.#buffer.length);
+      if (this.timeout === undefined) {
+        // Awaited here, without a derived promise: one layer less per frame.
+        try {
+          this.#commitRead(read, await read);
+        } catch (error) {
+          this.#failRead(read, error);
+        }
+      } else {
+        await this.#timedRead(read, action);
+      }
     }
   }
 
-  /**
-   * Reads once more into the buffer: at least `want` bytes of room. Resolves
-   * false at the end of the stream. A read cut short by a timeout stays
-   * pending and is picked up by the next call, so no byte is lost. The read
-   * commits its own bytes when it completes, so callers waiting on the same
-   * read (a timed-out one, or concurrent calls) never count them twice.
-   */
   /** Grows reads that came back full, shrinks ones that came back nearly empty. */
   #adaptReadSize(n: number, room: number): void {
     const size = this.#readSize;
@@ -627,23 +633,57 @@ export class TcpSocket implements AsyncDisposable {
     }
   }
 
+  /**
+   * Reads once more into the buffer: at least `want` bytes of room. Resolves
+   * false at the end of the stream. A read cut short by a timeout stays
+   * pending and is picked up by the next call, so no byte is lost.
+   */
   async #fill(action: string, want: number): Promise<boolean> {
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
-    await this.#read(action, want);
+    const read = this.#pendingRead ?? this.#startRead(action, want);
+    if (this.timeout === undefined) {
+      try {
+        this.#commitRead(read, await read);
+      } catch (error) {
+        this.#failRead(read, error);
+      }
+    } else {
+      await this.#timedRead(read, action);
+    }
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     return !this.#eof;
   }
 
-  // The read's callbacks, made once: a read is in flight per frame waited for.
   #readRoom = 0;
   #readAction = "";
   /** MAX_READ, or MAX_READ_LARGE_FRAMES once a large frame has arrived. */
   #readLimit = MAX_READ;
-  readonly #onRead = (n: number | null): void => {
-    this.#pendingRead = undefined;
+
+  /** Starts the one read, with at least `want` bytes of room. */
+  #startRead(action: string, want: number): Promise<number | null> {
+    // Any tail with a quarter of a read's room will do: a connection of small
+    // frames then fills one allocation with many of them.
+    const room = this.#buffer.reserve(
+      Math.max(this.#readSize / 4, Math.min(want, PREALLOCATE_MAX)),
+    );
+    this.#readRoom = room.length;
+    this.#readAction = action;
+    if (want > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
+    const read = this.#conn.read(room);
+    this.#pendingRead = read;
+    return read;
+  }
+
+  /**
+   * Records what `read` returned, unless another waiter on the same read
+   * already did: concurrent or timed-out callers never count bytes twice.
+   */
+  #commitRead(read: Promise<number | null>, n: number | null): void {
+    if (this.#pendingRead !== read) return;
+    this.#pendingRead = this.#pendingCommit = undefined;
     if (n === null) {
       this.#eof = true;
     } else {
@@ -651,33 +691,24 @@ export class TcpSocket implements AsyncDisposable {
       if (this.#idleTimeout !== undefined) this.#lastActivity = Date.now();
       this.#adaptReadSize(n, this.#readRoom);
     }
-  };
-  readonly #onReadError = (error: unknown): void => {
-    this.#pendingRead = undefined;
+  }
+
+  #failRead(read: Promise<number | null>, error: unknown): void {
+    if (this.#pendingRead !== read) return;
+    this.#pendingRead = this.#pendingCommit = undefined;
     this.#readError = this.#closed ?? toSocketError(error, this.#readAction);
-  };
+  }
 
   /**
-   * Starts the one read (with at least `want` bytes of room) unless one is in
-   * flight, and waits for it. It never rejects but with ETIMEDOUT; its
-   * outcome is in the buffer, `#eof` or `#readError`.
+   * Waits for `read` to be committed, or for the timeout (ETIMEDOUT). The
+   * read stays pending after a timeout, for the next call.
    */
-  #read(action: string, want: number): Promise<void> {
-    if (this.#pendingRead === undefined) {
-      // Any tail with a quarter of a read's room will do: a connection of small
-      // frames then fills one allocation with many of them.
-      const room = this.#buffer.reserve(
-        Math.max(this.#readSize / 4, Math.min(want, PREALLOCATE_MAX)),
-      );
-      this.#readRoom = room.length;
-      this.#readAction = action;
-      if (want > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
-      this.#pendingRead = this.#conn.read(room).then(
-        this.#onRead,
-        this.#onReadError,
-      );
-    }
-    return withTimeout(this.#pendingRead, this.timeout, action);
+  #timedRead(read: Promise<number | null>, action: string): Promise<void> {
+    this.#pendingCommit ??= read.then(
+      (n) => this.#commitRead(read, n),
+      (error) => this.#failRead(read, error),
+    );
+    return withTimeout(this.#pendingCommit, this.timeout, action);
   }
 }
 
