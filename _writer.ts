@@ -36,6 +36,8 @@ const COPY_LIMIT = 256 * 1024;
  */
 const MAX_WRITE = 256 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** What writes return when the bytes were accepted without waiting. */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -261,61 +263,90 @@ export class BufferedWriter {
 
   #kick(): void {
     if (!this.#writing && this.#error === undefined && this.#queued > 0) {
-      this.#run();
+      this.#writeNext();
     }
   }
 
-  /** The one write loop: takes whatever has gathered, writes it, repeats. */
-  async #run(): Promise<void> {
-    this.#writing = true;
-    let written: PromiseWithResolvers<void> | undefined;
-    try {
-      for (;;) {
-        // The queue first, then the open buffer (without a Segment for it:
-        // this runs once per batch, and an echo server batches one frame).
-        let bytes: Uint8Array;
-        let reuse: Uint8Array | undefined;
-        const segment = this.#queue.shift();
-        if (segment !== undefined) {
-          ({ bytes, reuse, written } = segment);
-        } else if (this.#openLength > 0) {
-          reuse = this.#open!;
-          bytes = reuse.subarray(0, this.#openLength);
-          written = undefined;
-          this.#open = undefined;
-          this.#openLength = 0;
-        } else {
-          break;
-        }
-        this.#queued -= bytes.length;
-        if (this.#drained && this.#queued < this.#highWaterMark) {
-          this.#drained.resolve();
-          this.#drained = undefined;
-        }
-        for (let offset = 0; offset < bytes.length;) {
-          offset += await this.#sink.write(
-            offset === 0 && bytes.length <= MAX_WRITE
-              ? bytes
-              : bytes.subarray(offset, offset + MAX_WRITE),
-          );
-          this.#onProgress();
-        }
-        written?.resolve();
-        this.#wrote(bytes.length, reuse);
-      }
+  // The write in flight. The loop is driven by callbacks made once rather
+  // than an async function: an echo server runs it once per reply, and a
+  // suspended async function costs more than a `then`.
+  #bytes: Uint8Array = EMPTY;
+  #offset = 0;
+  #reuse: Uint8Array | undefined;
+  #written: PromiseWithResolvers<void> | undefined;
+
+  /** Takes whatever has gathered (the queue first, then the open buffer) and writes it. */
+  #writeNext(): void {
+    const segment = this.#queue.shift();
+    if (segment !== undefined) {
+      this.#bytes = segment.bytes;
+      this.#reuse = segment.reuse;
+      this.#written = segment.written;
+    } else if (this.#openLength > 0) {
+      // No Segment for the open buffer: an echo server batches one frame.
+      const open = this.#open!;
+      this.#bytes = open.subarray(0, this.#openLength);
+      this.#reuse = open;
+      this.#written = undefined;
+      this.#open = undefined;
+      this.#openLength = 0;
+    } else {
       // Idle: keep one buffer for the next burst, let the rest go.
+      this.#writing = false;
+      this.#bytes = EMPTY;
       if (this.#free.length > 1) {
         this.#free.length = 1;
         this.#freeBytes = this.#free[0].length;
       }
-    } catch (error) {
-      const failure = toSocketError(error, "send");
-      written?.reject(failure);
-      this.fail(failure);
-    } finally {
-      this.#writing = false;
+      return;
     }
+    this.#writing = true;
+    this.#offset = 0;
+    this.#queued -= this.#bytes.length;
+    if (this.#drained && this.#queued < this.#highWaterMark) {
+      this.#drained.resolve();
+      this.#drained = undefined;
+    }
+    this.#writeSome();
   }
+
+  #writeSome(): void {
+    const bytes = this.#bytes;
+    const offset = this.#offset;
+    let write: Promise<number>;
+    try {
+      write = this.#sink.write(
+        offset === 0 && bytes.length <= MAX_WRITE
+          ? bytes
+          : bytes.subarray(offset, offset + MAX_WRITE),
+      );
+    } catch (error) {
+      return this.#onWriteError(error);
+    }
+    write.then(this.#onWrite, this.#onWriteError);
+  }
+
+  readonly #onWrite = (n: number): void => {
+    this.#onProgress();
+    this.#offset += n;
+    if (this.#offset < this.#bytes.length) {
+      if (this.#error === undefined) return this.#writeSome();
+      // Failed meanwhile (destroyed): the rest of this segment never leaves.
+      this.#writing = false;
+      this.#written?.reject(this.#error);
+      return;
+    }
+    this.#written?.resolve();
+    this.#wrote(this.#bytes.length, this.#reuse);
+    this.#writeNext();
+  };
+
+  readonly #onWriteError = (error: unknown): void => {
+    this.#writing = false;
+    const failure = this.#error ?? toSocketError(error, "send");
+    this.#written?.reject(failure);
+    this.fail(failure);
+  };
 
   #wrote(length: number, reuse: Uint8Array | undefined): void {
     this.#writtenTotal += length;

@@ -251,6 +251,38 @@ Deno.test("recv: concurrent recv calls share the stream: no byte twice, none inv
   assertEquals(pair.peer.buffered, 0);
 });
 
+Deno.test("frames: next() called again before it settles, and a recvFrame on the same read: each frame once, in order", async () => {
+  await using pair = await rawPair();
+  const iterator = pair.client.frames()[Symbol.asyncIterator]();
+  const first = iterator.next();
+  const second = iterator.next();
+  const third = iterator.next();
+  const other = pair.client.recvFrame();
+  // Each frame in two pieces, so every waiter sees a read that completes nothing.
+  for (const word of ["one", "two", "three", "four"]) {
+    const frame = encodeFrame(utf8(word));
+    await writeAll(pair.raw, frame.subarray(0, 3));
+    await delay(5);
+    await writeAll(pair.raw, frame.subarray(3));
+    await delay(5);
+  }
+  const got = [
+    text((await first).value!),
+    text((await second).value!),
+    text((await third).value!),
+  ];
+  const alone = text((await within(other, 1000, "recvFrame"))!);
+  // The iterator's calls keep their order; recvFrame took whichever frame it
+  // was first to see, and no frame came twice.
+  assertEquals([...got, alone].sort(), ["four", "one", "three", "two"]);
+  assertEquals(got, [...got].sort((a, b) => order(a) - order(b)));
+  assertEquals(pair.client.buffered, 0);
+});
+
+function order(word: string): number {
+  return ["one", "two", "three", "four"].indexOf(word);
+}
+
 Deno.test("recvFrame: the peer closing inside a frame is FrameError INCOMPLETE_FRAME", async () => {
   await using pair = await rawPair();
   const frame = encodeFrame(utf8("0123456789"));
