@@ -8,6 +8,7 @@ import {
   encodeFrame,
   lengthPrefixed,
   serve,
+  TcpSocket,
 } from "../mod.ts";
 import {
   assert,
@@ -155,6 +156,77 @@ Deno.test("sendFrame: 10,000 awaited small frames reach the peer in far fewer th
   assertEquals(rest.length, 0);
   assertEquals(frames.length, count);
   for (let i = 0; i < count; i++) assertEquals(frames[i], frameOf(i));
+});
+
+/** A TcpSocket over a real connection whose writes to the runtime are counted. */
+async function countingPair(): Promise<
+  & { client: TcpSocket; raw: Deno.TcpConn; writes: () => number }
+  & AsyncDisposable
+> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+  });
+  const raw = await listener.accept();
+  listener.close();
+  let writes = 0;
+  const write = conn.write.bind(conn);
+  conn.write = (bytes: Uint8Array) => {
+    writes++;
+    return write(bytes);
+  };
+  const client = new TcpSocket(conn);
+  return {
+    client,
+    raw,
+    writes: () => writes,
+    [Symbol.asyncDispose]() {
+      client.destroy();
+      closeQuietly(raw);
+      return Promise.resolve();
+    },
+  };
+}
+
+Deno.test("sendFrame: 10,000 awaited small frames leave in a handful of writes, not one per frame or two", async () => {
+  await using pair = await countingPair();
+  const count = 10_000;
+  const reading = readToEnd(pair.raw);
+  for (let i = 0; i < count; i++) {
+    await pair.client.sendFrame(new Uint8Array([i >> 8, i & 255]));
+  }
+  await pair.client.closeWrite();
+  const bytes = await within(reading, 5000, "the frames");
+  const { frames, rest } = decodeFrames(bytes);
+  assertEquals(rest.length, 0);
+  assertEquals(frames.length, count);
+  frames.forEach((frame, i) =>
+    assertEquals(frame, new Uint8Array([i >> 8, i & 255]))
+  );
+  // 60,000 bytes: buffers of 4, 8, 16, 32 and 64 KiB, and the first frame alone.
+  assert(pair.writes() <= 8, `${pair.writes()} writes for ${count} frames`);
+});
+
+Deno.test("sendFrame: frames held back to batch leave as soon as the caller awaits something else", async () => {
+  await using pair = await countingPair();
+  for (let round = 0; round < 20; round++) {
+    // A burst of three, then wait for the peer to have all three.
+    const labels = [0, 1, 2].map((i) => `r${round % 10}:${i}`);
+    for (const label of labels) await pair.client.sendFrame(utf8(label));
+    const expected = 3 * (4 + 4);
+    const answer = new Uint8Array(expected);
+    for (let got = 0; got < expected;) {
+      const n = await within(
+        pair.raw.read(answer.subarray(got)),
+        1000,
+        `round ${round}`,
+      );
+      assert(n !== null);
+      got += n;
+    }
+    assertEquals(decodeFrames(answer).frames.map(text), labels);
+  }
 });
 
 Deno.test("sendFrame: concurrent calls with frames of mixed sizes (some ≥ 64 KiB) never interleave", async () => {
