@@ -433,6 +433,20 @@ export class TcpSocket implements AsyncDisposable {
       return read.then(onRead, onReadError);
     };
     const next = (): Promise<IteratorResult<T>> => {
+      // Fast path: a frame already buffered.
+      if (
+        waiting === undefined && this.#closed === undefined &&
+        this.#decodeFraming === chosen
+      ) {
+        try {
+          const value = this.#buffer.decode(chosen, state);
+          if (value !== undefined) {
+            return Promise.resolve({ value, done: false });
+          }
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       if (waiting !== undefined) {
         // Called again before the last call settled: runs after it, in order.
         const after = () => next();
