@@ -393,10 +393,12 @@ export class BufferedWriter {
     while (waiters.length > 0 && waiters[0].target <= this.#writtenTotal) {
       waiters.shift()!.resolvers.resolve();
     }
-    if (
-      reuse !== undefined &&
-      this.#freeBytes + reuse.length <= this.#highWaterMark
-    ) {
+    if (reuse === undefined) return;
+    if (this.#open === undefined && reuse.length >= this.#openCapacity) {
+      // Nothing gathered meanwhile: the next frames go into the same memory
+      // (an echo server's every reply).
+      this.#open = reuse;
+    } else if (this.#freeBytes + reuse.length <= this.#highWaterMark) {
       this.#free.push(reuse);
       this.#freeBytes += reuse.length;
     }
