@@ -75,9 +75,11 @@ export const closedByServer: WeakSet<TcpSocket> = new WeakSet();
  *
  * Writes are buffered like Node's socket: `send` and `sendFrame` copy the
  * bytes and resolve at once while the buffer holds under `highWaterMark`
- * (1 MiB), then wait for it to drain. Frames sent while a write is in flight
- * leave together in the next one. `flush()` waits for every byte; a write
- * error is thrown by the next `send*`, `flush` or `closeWrite`.
+ * (1 MiB), then wait for it to drain. The first frame to an idle socket is
+ * written at once; frames sent meanwhile leave together when a buffer fills,
+ * on `flush()`, or when the caller next awaits anything else. `flush()` waits
+ * for every byte; a write error is thrown by the next `send*`, `flush` or
+ * `closeWrite`.
  *
  * @example Framed request and reply
  * ```ts
