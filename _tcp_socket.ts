@@ -671,7 +671,7 @@ export class TcpSocket implements AsyncDisposable {
           this.#failRead(read, error);
         }
       } else {
-        await this.#timedRead(read, action);
+        await this.#waitForRead(read, action);
       }
     }
   }
@@ -699,16 +699,10 @@ export class TcpSocket implements AsyncDisposable {
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     if (this.#eof) return false;
-    const read = this.#pendingRead ?? this.#startRead(action, want);
-    if (this.timeout === undefined) {
-      try {
-        this.#commitRead(read, await read);
-      } catch (error) {
-        this.#failRead(read, error);
-      }
-    } else {
-      await this.#timedRead(read, action);
-    }
+    await this.#waitForRead(
+      this.#pendingRead ?? this.#startRead(action, want),
+      action,
+    );
     if (this.#closed) throw this.#closed;
     if (this.#readError) throw this.#readError;
     return !this.#eof;
@@ -757,10 +751,10 @@ export class TcpSocket implements AsyncDisposable {
   }
 
   /**
-   * Waits for `read` to be committed, or for the timeout (ETIMEDOUT). The
-   * read stays pending after a timeout, for the next call.
+   * Waits for `read` to be committed, or for the socket's timeout, if any
+   * (ETIMEDOUT). The read stays pending after a timeout, for the next call.
    */
-  #timedRead(read: Promise<number | null>, action: string): Promise<void> {
+  #waitForRead(read: Promise<number | null>, action: string): Promise<void> {
     this.#pendingCommit ??= read.then(
       (n) => this.#commitRead(read, n),
       (error) => this.#failRead(read, error),
