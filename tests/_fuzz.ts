@@ -19,6 +19,7 @@
 //   reference to a chunk it was given (chunks are scribbled over after push);
 // - Object.prototype is never touched.
 
+import { concat as concatBytes } from "@std/bytes";
 import {
   DecoderStream,
   delimited,
@@ -399,17 +400,8 @@ function randomValue(rng: Rng, config: Config): unknown {
   }
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+// The npm build of @std/bytes ships no types.
+const concat: (parts: Uint8Array[]) => Uint8Array = concatBytes;
 
 /** A valid encoded stream, with where each frame starts. */
 export interface Seed {

@@ -2,6 +2,7 @@
 // waits, typed error checks, deterministic bytes and a Python peer.
 
 import * as std from "@std/assert";
+import { concat as concatBytes } from "@std/bytes";
 import {
   connect,
   FrameError,
@@ -14,7 +15,8 @@ import {
   tryConnect,
 } from "../mod.ts";
 
-// @std/assert comes untyped here: give the assertions we use their types.
+// @std/* comes untyped here: give what we use its types.
+export const concat: (parts: Uint8Array[]) => Uint8Array = concatBytes;
 export const assert: (expr: unknown, msg?: string) => asserts expr = std.assert;
 export const assertEquals: (
   actual: unknown,
@@ -193,13 +195,7 @@ export async function readToEnd(
     chunks.push(buffer.slice(0, n));
     total += n;
   }
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
+  return concat(chunks);
 }
 
 /** A port nothing listens on (it was free a moment ago). */

@@ -14,6 +14,7 @@ import {
   assert,
   assertEquals,
   closeQuietly,
+  concat,
   delay,
   firstMismatch,
   frameError,
@@ -146,13 +147,7 @@ Deno.test("sendFrame: 10,000 awaited small frames reach the peer in far fewer th
   const { chunks, bytes, reads } = await within(reading, 5000, "the frames");
   assertEquals(bytes, expectedBytes);
   assert(reads < count / 10, `${reads} reads for ${count} frames`);
-  const all = new Uint8Array(bytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  const { frames, rest } = decodeFrames(all);
+  const { frames, rest } = decodeFrames(concat(chunks));
   assertEquals(rest.length, 0);
   assertEquals(frames.length, count);
   for (let i = 0; i < count; i++) assertEquals(frames[i], frameOf(i));
