@@ -16,6 +16,7 @@ import {
   assertEquals,
   assertInstanceOf,
   closeQuietly,
+  concat,
   delay,
   firstMismatch,
   frameError,
@@ -115,13 +116,7 @@ function script(seed: number, steps: number): {
       parts.push(kind === "frame" ? encodeFrame(expected) : expected);
     }
   }
-  const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    stream.set(part, offset);
-    offset += part.length;
-  }
-  return { steps: out, stream };
+  return { steps: out, stream: concat(parts) };
 }
 
 async function follow(socket: TcpSocket, steps: Step[]): Promise<number> {
@@ -422,12 +417,7 @@ Deno.test("frames(): every frame of a 1 MB stream of small frames stays valid un
     parts.push(frame);
     size += frame.length;
   }
-  const stream = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    stream.set(part, offset);
-    offset += part.length;
-  }
+  const stream = concat(parts);
   const writing = writeInPieces(pair.raw, stream, 5, 4096).then(() =>
     pair.raw.closeWrite()
   );
