@@ -11,7 +11,7 @@ import {
   SocketError,
   type SocketOptions,
   type TcpServer,
-  type TcpSocket,
+  TcpSocket,
   tryConnect,
 } from "../mod.ts";
 
@@ -143,11 +143,26 @@ export interface RawPair extends AsyncDisposable {
   raw: Deno.TcpConn;
 }
 
-/** Connects a TcpSocket to a raw Deno connection; `await using` closes both. */
-export async function rawPair(options: SocketOptions = {}): Promise<RawPair> {
+/**
+ * Connects a TcpSocket to a raw Deno connection; `await using` closes both.
+ * With `prepare`, the client's connection is handed to it before the socket
+ * wraps it (to count its writes, say).
+ */
+export async function rawPair(
+  options: SocketOptions = {},
+  prepare?: (conn: Deno.TcpConn) => void,
+): Promise<RawPair> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const client = await connect({ port: listener.addr.port, ...options });
+    const port = listener.addr.port;
+    let client: TcpSocket;
+    if (prepare) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      prepare(conn);
+      client = new TcpSocket(conn, options);
+    } else {
+      client = await connect({ port, ...options });
+    }
     const raw = await listener.accept();
     return {
       client,

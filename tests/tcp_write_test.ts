@@ -8,7 +8,6 @@ import {
   encodeFrame,
   lengthPrefixed,
   serve,
-  TcpSocket,
 } from "../mod.ts";
 import {
   assert,
@@ -22,6 +21,7 @@ import {
   KiB,
   MiB,
   random,
+  type RawPair,
   rawPair,
   readToEnd,
   socketError,
@@ -153,35 +153,17 @@ Deno.test("sendFrame: 10,000 awaited small frames reach the peer in far fewer th
   for (let i = 0; i < count; i++) assertEquals(frames[i], frameOf(i));
 });
 
-/** A TcpSocket over a real connection whose writes to the runtime are counted. */
-async function countingPair(): Promise<
-  & { client: TcpSocket; raw: Deno.TcpConn; writes: () => number }
-  & AsyncDisposable
-> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conn = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: listener.addr.port,
-  });
-  const raw = await listener.accept();
-  listener.close();
+/** A raw pair whose TcpSocket's writes to the runtime are counted. */
+async function countingPair(): Promise<RawPair & { writes: () => number }> {
   let writes = 0;
-  const write = conn.write.bind(conn);
-  conn.write = (bytes: Uint8Array) => {
-    writes++;
-    return write(bytes);
-  };
-  const client = new TcpSocket(conn);
-  return {
-    client,
-    raw,
-    writes: () => writes,
-    [Symbol.asyncDispose]() {
-      client.destroy();
-      closeQuietly(raw);
-      return Promise.resolve();
-    },
-  };
+  const pair = await rawPair({}, (conn) => {
+    const write = conn.write.bind(conn);
+    conn.write = (bytes: Uint8Array) => {
+      writes++;
+      return write(bytes);
+    };
+  });
+  return Object.assign(pair, { writes: () => writes });
 }
 
 Deno.test("sendFrame: 10,000 awaited small frames leave in a handful of writes, not one per frame or two", async () => {
