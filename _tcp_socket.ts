@@ -56,6 +56,8 @@ const iteratorResult = <T>(value: T): IteratorResult<T> => ({
   done: false,
 });
 const DONE: IteratorResult<never> = { value: undefined, done: true };
+/** What `#takeBuffered` returns when a read must come first. */
+const READ_MORE: unique symbol = Symbol("read more");
 
 /**
  * Sockets `serve` closed on purpose (idle, or at the shutdown deadline): their
@@ -409,18 +411,13 @@ export class TcpSocket implements AsyncDisposable {
       return step();
     };
     const step = (): IteratorResult<T> | Promise<IteratorResult<T>> => {
-      if (this.#closed) throw this.#closed;
-      if (this.#decodeFraming !== chosen) {
-        this.#resetDecode();
-        this.#decodeFraming = chosen;
-      }
-      const value = this.#buffer.decode(chosen, state);
-      if (value !== undefined) return { value, done: false };
-      if (this.#readError) throw this.#readError;
-      if (this.#eof) {
-        if (this.#buffer.length === 0) return DONE;
-        throw this.#incompleteFrame();
-      }
+      const result = this.#takeBuffered(
+        chosen,
+        this.#incompleteFrame,
+        iteratorResult<T>,
+        DONE,
+      );
+      if (result !== READ_MORE) return result;
       if (this.timeout !== undefined) {
         return this.#receive(
           chosen,
@@ -648,22 +645,11 @@ export class TcpSocket implements AsyncDisposable {
     wrap: (value: T) => R,
     end: R,
   ): Promise<R> {
-    const state = this.#decodeState;
-    if (this.#decodeFraming !== framing) {
-      this.#resetDecode();
-      this.#decodeFraming = framing;
-    }
     for (;;) {
-      if (this.#closed) throw this.#closed;
-      const value = this.#buffer.decode(framing, state);
-      if (value !== undefined) return wrap(value);
-      if (this.#readError) throw this.#readError;
-      if (this.#eof) {
-        if (this.#buffer.length === 0) return end;
-        throw endedInside();
-      }
+      const result = this.#takeBuffered(framing, endedInside, wrap, end);
+      if (result !== READ_MORE) return result;
       const read = this.#pendingRead ??
-        this.#startRead(action, state.need - this.#buffer.length);
+        this.#startRead(action, this.#decodeState.need - this.#buffer.length);
       if (this.timeout === undefined) {
         // Awaited here, without a derived promise: one layer less per frame.
         try {
@@ -675,6 +661,32 @@ export class TcpSocket implements AsyncDisposable {
         await this.#waitForRead(read, action);
       }
     }
+  }
+
+  /**
+   * The next value with `framing` if it is buffered (shaped by `wrap`), `end`
+   * at a clean end of stream, or READ_MORE. Throws the socket's error, or
+   * `endedInside()` when the stream ended inside a value.
+   */
+  #takeBuffered<T, R>(
+    framing: Framing<T>,
+    endedInside: () => Error,
+    wrap: (value: T) => R,
+    end: R,
+  ): R | typeof READ_MORE {
+    if (this.#closed) throw this.#closed;
+    if (this.#decodeFraming !== framing) {
+      this.#resetDecode();
+      this.#decodeFraming = framing;
+    }
+    const value = this.#buffer.decode(framing, this.#decodeState);
+    if (value !== undefined) return wrap(value);
+    if (this.#readError) throw this.#readError;
+    if (this.#eof) {
+      if (this.#buffer.length === 0) return end;
+      throw endedInside();
+    }
+    return READ_MORE;
   }
 
   /** Grows reads that came back full, shrinks ones that came back nearly empty. */
