@@ -383,12 +383,7 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
   ): { value: Uint8Array; next: number } | null {
     const headerBytes = this.#headerBytes;
     if (bytes.length - offset < headerBytes) return null;
-    // The default header (u32 big-endian) is read inline: the hot path.
-    const length = this.#bigEndian32
-      ? bytes[offset] * 0x1000000 +
-        ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-          bytes[offset + 3])
-      : this.#read(bytes, offset);
+    const length = this.#lengthAt(bytes, offset);
     if (length > this.#maxFrameBytes) {
       throw tooLarge(
         "decode frame: header announces",
@@ -405,17 +400,21 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
     return { value: view(bytes, start, end), next: end };
   }
 
+  /** The length in the header at `offset`; the default (u32 big-endian) inline: the hot path. */
+  #lengthAt(bytes: Uint8Array, offset: number): number {
+    return this.#bigEndian32
+      ? bytes[offset] * 0x1000000 +
+        ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+          bytes[offset + 3])
+      : this.#read(bytes, offset);
+  }
+
   decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
     const headerBytes = this.#headerBytes;
     const maxFrameBytes = this.#maxFrameBytes;
-    const bigEndian32 = this.#bigEndian32;
     const size = bytes.length;
     while (size - offset >= headerBytes) {
-      const length = bigEndian32
-        ? bytes[offset] * 0x1000000 +
-          ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-            bytes[offset + 3])
-        : this.#read(bytes, offset);
+      const length = this.#lengthAt(bytes, offset);
       const end = offset + headerBytes + length;
       if (length > maxFrameBytes || end > size) break;
       out.push(view(bytes, offset + headerBytes, end));
