@@ -363,15 +363,7 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
     if (length > this.#maxFrameBytes) {
       throw tooLarge("encode frame", length, this.#maxFrameBytes);
     }
-    if (this.#bigEndian32) {
-      // The default header, written inline: the hot path of every send.
-      target[offset] = length >>> 24;
-      target[offset + 1] = length >>> 16;
-      target[offset + 2] = length >>> 8;
-      target[offset + 3] = length;
-    } else {
-      this.#write(target, offset, length);
-    }
+    this.#write(target, offset, length);
     target.set(value, offset + this.#headerBytes);
     return this.#headerBytes + length;
   }
