@@ -3,7 +3,8 @@
 // processes on 127.0.0.1 (or one process, for the "-inproc" cases), variants
 // alternate within each round (A B A B ...), and the summary gives medians
 // and the median over rounds of each variant's speed relative to its
-// baseline in the same round.
+// baseline in the same round. Where a target was missed, a "floor" variant
+// (bench/_floor.ts) shows the least any code following the same rules costs.
 //
 //   deno task bench:net                      # every case, 5 rounds
 //   deno task bench:net --cases echo,udp --rounds 3
@@ -55,7 +56,7 @@ const CASES: Case[] = [
     name: "small",
     baseline: "raw",
     metric: "framesPerSecond",
-    variants: [pair("raw"), pair("ours"), {
+    variants: [pair("raw"), pair("ours"), pair("floor"), {
       name: "node",
       mode: "pair",
       program: "node",
@@ -75,7 +76,11 @@ const CASES: Case[] = [
     name: "batch-inproc",
     baseline: "raw",
     metric: "framesPerSecond",
-    variants: [both("raw", "batch"), both("ours", "batch")],
+    variants: [
+      both("raw", "batch"),
+      both("ours", "batch"),
+      both("floor", "batch"),
+    ],
     note:
       "sendFrames(1024 frames) per call + recvFrames() vs hand-batched writes + hand decoder, one process",
   },
@@ -90,7 +95,7 @@ const CASES: Case[] = [
     name: "concurrency",
     baseline: "raw",
     metric: "tripsPerSecond",
-    variants: [pair("raw"), pair("ours")],
+    variants: [pair("raw"), pair("ours"), pair("floor")],
     note:
       "500 connections x 200 round trips: serve() vs a raw Deno.listen loop",
   },

@@ -7,10 +7,13 @@
 //   deno run --allow-net=127.0.0.1 bench/net_peer.ts CASE VARIANT both
 //     both sides in this one process
 //
-// VARIANT is "ours" (this module) or "raw" (hand-written code on Deno.Conn).
+// VARIANT is "ours" (this module), "raw" (hand-written code on Deno.Conn), or
+// for small, batch and concurrency "floor" (bench/_floor.ts: the least code
+// that follows this module's rules, to show what the rules alone cost).
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
 import { bindUdp, connect, listen, serve } from "../mod.ts";
+import { FloorReader, FloorWriter } from "./_floor.ts";
 
 const encoder = new TextEncoder();
 const SCALE = Number(Deno.env.get("SCALE") ?? "1");
@@ -204,6 +207,21 @@ async function smallClient(port: number, batch: boolean): Promise<number> {
       for (let i = 0; i < SMALL_FRAMES; i++) await socket.sendFrame(payload);
     }
     await socket.recvExactly(1);
+  } else if (variant === "floor") {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    const writer = new FloorWriter(conn);
+    if (batch) {
+      const group = Array.from({ length: 1024 }, () => payload);
+      for (let sent = 0; sent < SMALL_FRAMES; sent += group.length) {
+        const n = Math.min(group.length, SMALL_FRAMES - sent);
+        await writer.sendFrames(n === group.length ? group : group.slice(0, n));
+      }
+    } else {
+      for (let i = 0; i < SMALL_FRAMES; i++) await writer.sendFrame(payload);
+    }
+    await writer.flush();
+    await readExactly(conn, new Uint8Array(1));
   } else {
     // Hand-batched: frames packed into 64 KiB writes.
     using conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -224,8 +242,40 @@ async function smallClient(port: number, batch: boolean): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+async function smallServerFloor(
+  socketReady: (port: number) => void,
+  batch: boolean,
+): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  socketReady(listener.addr.port);
+  using conn = await listener.accept();
+  conn.setNoDelay(true);
+  const reader = new FloorReader(conn);
+  let count = 0;
+  if (batch) {
+    while (count < SMALL_FRAMES) {
+      const frames = await reader.recvFrames();
+      if (frames === null) throw new Error("unexpected end of stream");
+      for (const frame of frames) {
+        if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+      }
+      count += frames.length;
+    }
+  } else {
+    for await (const frame of reader) {
+      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+      if (++count === SMALL_FRAMES) break;
+    }
+  }
+  await conn.write(new Uint8Array(1));
+}
+
 async function small(batch: boolean): Promise<void> {
-  const serverSide = variant === "ours" ? smallServerOurs : smallServerRaw;
+  const serverSide = variant === "ours"
+    ? smallServerOurs
+    : variant === "floor"
+    ? smallServerFloor
+    : smallServerRaw;
   if (role === "server") {
     await serverSide(announce, batch);
     return;
@@ -322,6 +372,24 @@ async function concurrencyServer(): Promise<void> {
     announce(server.addr.port);
     await done.promise;
     await server.shutdown();
+  } else if (variant === "floor") {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    const handle = async (conn: Deno.Conn) => {
+      using _ = conn;
+      const writer = new FloorWriter(conn);
+      for await (const frame of new FloorReader(conn)) {
+        await writer.sendFrame(frame);
+      }
+      await writer.flush();
+      if (++finished === total) done.resolve();
+    };
+    for (let accepted = 0; accepted < total; accepted++) {
+      const conn = await listener.accept();
+      conn.setNoDelay(true);
+      handle(conn);
+    }
+    await done.promise;
   } else {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     announce(listener.addr.port);
