@@ -405,11 +405,14 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
     const headerBytes = this.#headerBytes;
     const maxFrameBytes = this.#maxFrameBytes;
     const size = bytes.length;
+    // The view's arguments hoisted: one `.buffer` per call, not per frame.
+    const buffer = bytes.buffer;
+    const base = bytes.byteOffset + headerBytes;
     while (size - offset >= headerBytes) {
       const length = this.#lengthAt(bytes, offset);
       const end = offset + headerBytes + length;
       if (length > maxFrameBytes || end > size) break;
-      out.push(view(bytes, offset + headerBytes, end));
+      out.push(new Uint8Array(buffer, base + offset, length));
       offset = end;
     }
     return offset;
