@@ -144,6 +144,20 @@ export interface Framing<T> {
    */
   encodeInto?(value: T, target: Uint8Array, offset: number): number;
   /**
+   * Optional fast path for writers holding many values: writes the frames of
+   * `values[from]`, `values[from + 1]`, … one after another into `target` from
+   * `offset` on, and returns `next`, the index of the first value not written,
+   * and `end`, the offset after the last byte written. It stops, without
+   * throwing, before a value whose frame does not fit in the rest of `target`
+   * or that `encode` would reject: `encodeInto` or `encode` then handles it.
+   */
+  encodeMany?(
+    values: readonly T[],
+    from: number,
+    target: Uint8Array,
+    offset: number,
+  ): { next: number; end: number };
+  /**
    * Optional fast path for readers: decodes every complete, well-formed value
    * from `offset` on, appending each to `out`, and returns the offset after
    * the last one. It stops, without throwing, before a frame that is
@@ -399,6 +413,39 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
         ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
           bytes[offset + 3])
       : this.#read(bytes, offset);
+  }
+
+  encodeMany(
+    values: readonly Uint8Array[],
+    from: number,
+    target: Uint8Array,
+    offset: number,
+  ): { next: number; end: number } {
+    // One call per write buffer instead of two per frame: the header is
+    // written inline, as #lengthAt reads it.
+    const headerBytes = this.#headerBytes;
+    const maxFrameBytes = this.#maxFrameBytes;
+    const bigEndian32 = this.#bigEndian32;
+    const size = target.length;
+    let end = offset;
+    let next = from;
+    for (; next < values.length; next++) {
+      const value = values[next];
+      if (!(value instanceof Uint8Array)) break;
+      const length = value.length;
+      if (length > maxFrameBytes || size - end < headerBytes + length) break;
+      if (bigEndian32) {
+        target[end] = length >>> 24;
+        target[end + 1] = length >>> 16;
+        target[end + 2] = length >>> 8;
+        target[end + 3] = length;
+      } else {
+        this.#write(target, end, length);
+      }
+      target.set(value, end + headerBytes);
+      end += headerBytes + length;
+    }
+    return { next, end };
   }
 
   decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {

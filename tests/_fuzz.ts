@@ -1838,12 +1838,69 @@ const ENCODE_SALT = 0x5bd1e995;
 const READ_BUFFER_SALT = 0x27d4eb2f;
 const ENCODER_STREAM_SALT = 0x165667b1;
 
-/** The encode part of a case: four random encodes; their outcomes. */
+/** The encode part of a case: four random encodes and an encodeMany; their outcomes. */
 export function fuzzEncodes(seed: number): string[] {
   const rng = new Rng(seed ^ ENCODE_SALT);
   const outcomes: string[] = [];
   for (let k = 0; k < 4; k++) outcomes.push(fuzzEncodeOnce(rng));
+  outcomes.push(fuzzEncodeManyOnce(rng));
   return outcomes;
+}
+
+/**
+ * Checks the optional `encodeMany` of a random framing against `encode`, on
+ * random values (some invalid) into a random target from random positions:
+ * it must write exactly the frames `encode` gives, one after another, stop
+ * before the first value that does not fit or that `encode` rejects, and
+ * touch no byte outside what it reports.
+ */
+export function fuzzEncodeManyOnce(rng: Rng): string {
+  const config = randomConfig(rng);
+  const encodeMany = config.framing.encodeMany;
+  if (!encodeMany) return `${config.kind}: no encodeMany`;
+  const values = Array.from(
+    { length: rng.range(0, 12) },
+    () => randomPayload(rng, config.limit),
+  );
+  const from = rng.range(0, values.length);
+  const expected: Uint8Array[] = [];
+  const offset = rng.int(8);
+  const target = new Uint8Array(offset + rng.length(300)).fill(0x5a);
+  let room = target.length - offset;
+  let next = from;
+  for (; next < values.length; next++) {
+    let frame: Uint8Array;
+    try {
+      frame = config.framing.encode(values[next]);
+    } catch {
+      break;
+    }
+    if (frame.length > room) break;
+    room -= frame.length;
+    expected.push(frame);
+  }
+  let got: { next: number; end: number };
+  try {
+    got = encodeMany.call(config.framing, values, from, target, offset);
+  } catch (error) {
+    fail(`encodeMany threw ${describeError(error)}`);
+  }
+  const bytes = concatBytes(expected);
+  const where = `encodeMany of ${values.length} values from ${from}`;
+  if (got.next !== next) fail(`${where}: stopped at ${got.next}, not ${next}`);
+  if (got.end !== offset + bytes.length) {
+    fail(`${where}: ended at ${got.end}, not ${offset + bytes.length}`);
+  }
+  if (
+    !sameBytes(target.subarray(offset, got.end), bytes) ||
+    target.subarray(0, offset).some((b) => b !== 0x5a) ||
+    target.subarray(got.end).some((b) => b !== 0x5a)
+  ) {
+    fail(`${where}: bytes differ from encode's`);
+  }
+  return `${config.kind}: encodeMany ${
+    next === values.length ? "all" : "stopped"
+  }`;
 }
 
 /** Options for {@linkcode runFuzz}. */

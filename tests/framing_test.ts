@@ -411,6 +411,33 @@ Deno.test("lengthPrefixed decodeMany: whole frames as views, stopping where deco
   assertThrows(() => framing.decode(oversized, whole.length), FrameError);
 });
 
+Deno.test("lengthPrefixed encodeMany: frames one after another as encode writes them, stopping before one that does not fit or is invalid", () => {
+  const framing = lengthPrefixed({
+    headerBytes: 2,
+    littleEndian: true,
+    maxFrameBytes: 8,
+  });
+  const values = ["skip", "one", "", "three", "four"].map(utf8);
+  const frames = values.map((v) => framing.encode(v));
+  // Room for "one", "" and "three" after a 1-byte offset, not for "four".
+  const target = new Uint8Array(
+    1 + frames[1].length + frames[2].length + frames[3].length + 3,
+  ).fill(0xee);
+  const { next, end } = framing.encodeMany!(values, 1, target, 1);
+  assertEquals(next, 4);
+  assertEquals(end, target.length - 3);
+  assertEquals(target.subarray(1, end), concat(frames.slice(1, 4)));
+  assertEquals([target[0], ...target.subarray(end)], [0xee, 0xee, 0xee, 0xee]);
+
+  // Too large for maxFrameBytes, or not bytes at all: stops before it, no throw.
+  const invalid = [utf8("ok"), new Uint8Array(9), utf8("never")];
+  const room = new Uint8Array(64);
+  assertEquals(framing.encodeMany!(invalid, 0, room, 0), { next: 1, end: 4 });
+  const notBytes = [utf8("ok"), "text" as unknown as Uint8Array];
+  assertEquals(framing.encodeMany!(notBytes, 0, room, 0), { next: 1, end: 4 });
+  assertEquals(framing.encodeMany!(values, 5, room, 7), { next: 5, end: 7 });
+});
+
 Deno.test("decodeFrames: nothing in, nothing out", () => {
   const { frames, rest } = decodeFrames(new Uint8Array(0));
   assertEquals(frames, []);
