@@ -12,6 +12,7 @@ import {
 import {
   assert,
   assertEquals,
+  assertInstanceOf,
   closeQuietly,
   concat,
   delay,
@@ -24,6 +25,7 @@ import {
   type RawPair,
   rawPair,
   readToEnd,
+  rejection,
   socketError,
   socketPair,
   streamBytes,
@@ -256,6 +258,44 @@ Deno.test("sendFrames: one call sends every frame in order; a frame too large re
   const got: string[] = [];
   for (let i = 0; i < 5; i++) got.push(text((await pair.peer.recvFrame())!));
   assertEquals(got, ["alpha", "", "gamma", "delta", "last"]);
+});
+
+Deno.test("sendFrames: frames of every size in one call arrive whole and in order; a value that is not bytes rejects after the ones before it", async () => {
+  await using pair = await socketPair();
+  const rand = random(11);
+  // Small frames that share write buffers, frames larger than a buffer, and
+  // ones large enough to be written from their own memory.
+  const sizes = [
+    ...Array.from({ length: 3000 }, () => rand(0, 40)),
+    70 * KiB,
+    ...Array.from({ length: 500 }, () => rand(0, 2000)),
+    300 * KiB,
+    5,
+  ];
+  const frameOf = (i: number, size: number) =>
+    new Uint8Array(size).fill(i & 255);
+  const sent = sizes.map((size, i) => frameOf(i, size));
+  const received = (async () => {
+    const frames: Uint8Array[] = [];
+    while (frames.length < sent.length + 1) {
+      const batch = await pair.peer.recvFrames();
+      if (batch === null) break;
+      frames.push(...batch);
+    }
+    return frames;
+  })();
+  await pair.client.sendFrames(sent);
+  const bad = [utf8("before"), "not bytes" as unknown as Uint8Array, utf8("x")];
+  const error = await rejection(pair.client.sendFrames(bad));
+  assertInstanceOf(error, TypeError);
+  pair.client.close();
+  const frames = await within(received, 10_000, "every frame");
+  assertEquals(frames.length, sent.length + 1);
+  for (let i = 0; i < sent.length; i++) {
+    assertEquals(frames[i].length, sizes[i], `frame ${i}'s length`);
+    assertEquals(frames[i], sent[i], `frame ${i}'s bytes`);
+  }
+  assertEquals(text(frames[sent.length]), "before");
 });
 
 Deno.test("send: strings go as UTF-8", async () => {
