@@ -144,6 +144,65 @@ async function bulkClient(port: number): Promise<void> {
 
 // ---- small: 1,000,000 frames of 32 bytes one way ----
 
+/** Ours or the floor's: what the small and batch cases send through. */
+interface FrameSink {
+  sendFrame(payload: Uint8Array): Promise<void>;
+  sendFrames(payloads: Uint8Array[]): Promise<void>;
+}
+
+/** Ours or the floor's: what the small and batch cases receive from. */
+interface FrameSource {
+  recvFrames(): Promise<Uint8Array[] | null>;
+}
+
+/**
+ * Sends SMALL_FRAMES copies of `payload`: one awaited `sendFrame` each, or in
+ * the batch case `sendFrames` of 1,024 at a time (a caller who holds many
+ * frames hands them over at once).
+ */
+async function sendSmall(
+  sink: FrameSink,
+  payload: Uint8Array,
+  batch: boolean,
+): Promise<void> {
+  if (!batch) {
+    for (let i = 0; i < SMALL_FRAMES; i++) await sink.sendFrame(payload);
+    return;
+  }
+  const group = Array.from({ length: 1024 }, () => payload);
+  for (let sent = 0; sent < SMALL_FRAMES; sent += group.length) {
+    const n = Math.min(group.length, SMALL_FRAMES - sent);
+    await sink.sendFrames(n === group.length ? group : group.slice(0, n));
+  }
+}
+
+/**
+ * Receives SMALL_FRAMES frames: one `for await` step each, or in the batch
+ * case every buffered frame per `recvFrames` (one await per batch).
+ */
+async function receiveSmall(
+  source: FrameSource,
+  frames: AsyncIterable<Uint8Array>,
+  batch: boolean,
+): Promise<void> {
+  let count = 0;
+  if (!batch) {
+    for await (const frame of frames) {
+      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+      if (++count === SMALL_FRAMES) return;
+    }
+    throw new Error("unexpected end of stream");
+  }
+  while (count < SMALL_FRAMES) {
+    const received = await source.recvFrames();
+    if (received === null) throw new Error("unexpected end of stream");
+    for (const frame of received) {
+      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+    }
+    count += received.length;
+  }
+}
+
 async function smallServerOurs(
   socketReady: (port: number) => void,
   batch: boolean,
@@ -151,23 +210,7 @@ async function smallServerOurs(
   await using server = listen();
   socketReady(server.addr.port);
   await using socket = await server.accept();
-  let count = 0;
-  if (batch) {
-    // The batch API: every frame already buffered, one await per batch.
-    while (count < SMALL_FRAMES) {
-      const frames = await socket.recvFrames();
-      if (frames === null) throw new Error("unexpected end of stream");
-      for (const frame of frames) {
-        if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
-      }
-      count += frames.length;
-    }
-  } else {
-    for await (const frame of socket.frames()) {
-      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
-      if (++count === SMALL_FRAMES) break;
-    }
-  }
+  await receiveSmall(socket, socket.frames(), batch);
   await socket.send(new Uint8Array(1));
   await socket.flush();
 }
@@ -196,30 +239,13 @@ async function smallClient(port: number, batch: boolean): Promise<number> {
   const start = performance.now();
   if (variant === "ours") {
     await using socket = await connect({ port });
-    if (batch) {
-      // The batch API: a caller who holds many frames hands them over at once.
-      const group = Array.from({ length: 1024 }, () => payload);
-      for (let sent = 0; sent < SMALL_FRAMES; sent += group.length) {
-        const n = Math.min(group.length, SMALL_FRAMES - sent);
-        await socket.sendFrames(n === group.length ? group : group.slice(0, n));
-      }
-    } else {
-      for (let i = 0; i < SMALL_FRAMES; i++) await socket.sendFrame(payload);
-    }
+    await sendSmall(socket, payload, batch);
     await socket.recvExactly(1);
   } else if (variant === "floor") {
     using conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
     const writer = new FloorWriter(conn);
-    if (batch) {
-      const group = Array.from({ length: 1024 }, () => payload);
-      for (let sent = 0; sent < SMALL_FRAMES; sent += group.length) {
-        const n = Math.min(group.length, SMALL_FRAMES - sent);
-        await writer.sendFrames(n === group.length ? group : group.slice(0, n));
-      }
-    } else {
-      for (let i = 0; i < SMALL_FRAMES; i++) await writer.sendFrame(payload);
-    }
+    await sendSmall(writer, payload, batch);
     await writer.flush();
     await readExactly(conn, new Uint8Array(1));
   } else {
@@ -251,22 +277,7 @@ async function smallServerFloor(
   using conn = await listener.accept();
   conn.setNoDelay(true);
   const reader = new FloorReader(conn);
-  let count = 0;
-  if (batch) {
-    while (count < SMALL_FRAMES) {
-      const frames = await reader.recvFrames();
-      if (frames === null) throw new Error("unexpected end of stream");
-      for (const frame of frames) {
-        if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
-      }
-      count += frames.length;
-    }
-  } else {
-    for await (const frame of reader) {
-      if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
-      if (++count === SMALL_FRAMES) break;
-    }
-  }
+  await receiveSmall(reader, reader, batch);
   await conn.write(new Uint8Array(1));
 }
 
