@@ -421,11 +421,9 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
     target: Uint8Array,
     offset: number,
   ): { next: number; end: number } {
-    // One call per write buffer instead of two per frame: the header is
-    // written inline, as #lengthAt reads it.
+    // One call per write buffer instead of two calls per frame.
     const headerBytes = this.#headerBytes;
     const maxFrameBytes = this.#maxFrameBytes;
-    const bigEndian32 = this.#bigEndian32;
     const size = target.length;
     let end = offset;
     let next = from;
@@ -434,14 +432,7 @@ class LengthPrefixedFraming implements Framing<Uint8Array> {
       if (!(value instanceof Uint8Array)) break;
       const length = value.length;
       if (length > maxFrameBytes || size - end < headerBytes + length) break;
-      if (bigEndian32) {
-        target[end] = length >>> 24;
-        target[end + 1] = length >>> 16;
-        target[end + 2] = length >>> 8;
-        target[end + 3] = length;
-      } else {
-        this.#write(target, end, length);
-      }
+      this.#write(target, end, length);
       target.set(value, end + headerBytes);
       end += headerBytes + length;
     }
