@@ -1441,7 +1441,7 @@ function maybeBad(rng: Rng, good: unknown): unknown {
 }
 
 /** Where `needle` first occurs in `bytes`, naively; -1 if nowhere. */
-function naiveIndexOf(bytes: Uint8Array, needle: Uint8Array): number {
+export function naiveIndexOf(bytes: Uint8Array, needle: Uint8Array): number {
   outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
     for (let k = 0; k < needle.length; k++) {
       if (bytes[i + k] !== needle[k]) continue outer;

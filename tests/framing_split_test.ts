@@ -15,6 +15,7 @@ import {
   type Message,
   message,
 } from "../framing.ts";
+import { naiveIndexOf } from "./_fuzz.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -249,17 +250,6 @@ function randomBytes(
       : alphabet[random(alphabet.length)];
   }
   return bytes;
-}
-
-/** Where `needle` first occurs in `haystack`, the slow obvious way. */
-function naiveIndexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let k = 0; k < needle.length; k++) {
-      if (haystack[i + k] !== needle[k]) continue outer;
-    }
-    return i;
-  }
-  return -1;
 }
 
 /** A random payload length: mostly short, some empty, a few long. */
