@@ -278,6 +278,28 @@ export function firstMismatch(chunk: Uint8Array, offset: number): number {
   return -1;
 }
 
+/**
+ * Reads from `conn` until `total` bytes of the test stream have arrived or the
+ * stream ends, failing at the first wrong byte; returns the bytes received.
+ */
+export async function readStream(
+  conn: Deno.Conn,
+  total: number,
+  bufferSize = 64 * KiB,
+): Promise<number> {
+  const buffer = new Uint8Array(bufferSize);
+  let received = 0;
+  // Bounded: at least one byte per read.
+  for (let reads = 0; received < total && reads < total; reads++) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    const bad = firstMismatch(buffer.subarray(0, n), received);
+    assert(bad === -1, `byte ${received + bad} is wrong`);
+    received += n;
+  }
+  return received;
+}
+
 /** A Python 3 program running beside the test, its stdout read line by line. */
 export interface PythonPeer {
   /** The next line it printed (without the newline). */

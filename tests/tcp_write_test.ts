@@ -24,6 +24,7 @@ import {
   random,
   type RawPair,
   rawPair,
+  readStream,
   readToEnd,
   rejection,
   socketError,
@@ -69,18 +70,7 @@ Deno.test("send: resolves at once below the high-water mark; above it waits unti
   assert(await isPending(blocked), "the send resolved with nobody reading");
   // The peer reads: the waiting send resolves, and every byte arrives.
   const total = 3 * 64 * KiB + accepted + 64 * KiB;
-  const reading = (async () => {
-    const buffer = new Uint8Array(64 * KiB);
-    let received = 0;
-    for (let reads = 0; received < total && reads < 100_000; reads++) {
-      const n = await pair.raw.read(buffer);
-      if (n === null) break;
-      const bad = firstMismatch(buffer.subarray(0, n), received);
-      assert(bad === -1, `byte ${received + bad} is wrong`);
-      received += n;
-    }
-    return received;
-  })();
+  const reading = readStream(pair.raw, total);
   await within(blocked, 5000, "the blocked send once the peer reads");
   await pair.client.flush();
   assertEquals(await within(reading, 5000, "reading it all"), total);
@@ -113,15 +103,7 @@ Deno.test("send: 64 MiB to a peer reading nothing holds bounded memory, complete
   assert(await isPending(sending), "the send completed with nobody reading");
 
   // The peer starts reading: everything arrives, in order.
-  const buffer = new Uint8Array(256 * KiB);
-  let received = 0;
-  for (let reads = 0; received < size && reads < 1_000_000; reads++) {
-    const n = await pair.raw.read(buffer);
-    if (n === null) break;
-    const bad = firstMismatch(buffer.subarray(0, n), received);
-    assert(bad === -1, `byte ${received + bad} is wrong`);
-    received += n;
-  }
+  const received = await readStream(pair.raw, size, 256 * KiB);
   await within(sending, 5000, "the sends once the peer read");
   assertEquals(received, size);
 });
