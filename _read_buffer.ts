@@ -1,29 +1,39 @@
-// The one growable byte buffer behind FrameDecoder and TcpSocket's reader.
-// Pure: no I/O. Bytes are appended at the tail (copied in, or read straight
-// into `reserve()`d space) and consumed from the head as views.
+// The growable byte buffer behind FrameDecoder and the socket's reader. Pure:
+// no I/O, and it knows bytes, not codecs. Bytes are appended at the tail
+// (copied in, read straight into `reserve()`d space, or borrowed from a chunk
+// without a copy) and consumed from the head as views.
 //
-// Views handed out (`take`, `decode`) are never overwritten: once a view has
-// been lent, the buffer is never compacted or reused in place; it moves to a
-// fresh allocation instead. Growth is geometric and compaction happens only
-// when at most half the buffer is live, so the cost stays linear in the bytes.
+// Views handed out (`take`, `consumeTo`, `peek` of a borrowed chunk) are never
+// overwritten: once a view has been lent, the buffer is never compacted or
+// reused in place; it moves to a fresh allocation instead. Growth is geometric
+// and compaction happens only when at most half the buffer is live, so the
+// cost stays linear in the bytes.
 //
 // Fresh allocations are at least `minCapacity`, which a socket adapts to its
 // traffic (16 KiB to 64 KiB): large enough that a read rarely straddles the
 // end (a straddling frame's head is copied). A buffer that grew for one large
 // frame shrinks back once that frame is handed out.
 
-import type { DecodeState, Framing } from "./framing.ts";
+/**
+ * Most room reserved ahead for a frame whose bytes have not arrived: a header
+ * alone must not allocate what it announces (16 MiB by default).
+ */
+export const PREALLOCATE_MAX = 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
 
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
   /** The smallest allocation made; may change between calls. */
   minCapacity: number;
-  #bytes: Uint8Array = new Uint8Array(0);
+  #bytes: Uint8Array = EMPTY;
   #start = 0;
   #end = 0;
-  /** Whether a view into `#bytes` has been handed out. */
+  /** Whether a view into `#bytes` has been handed out (or it is borrowed). */
   #lent = false;
-  /** `#bytes.subarray(0, #end)`, cached: decode() runs once per frame. */
+  /** Whether `#bytes` is a caller's chunk, to copy out of before it is reused. */
+  #borrowed = false;
+  /** `#bytes.subarray(0, #end)`, cached: decoders read it once per frame. */
   #view: Uint8Array | undefined;
 
   /** @param minCapacity The smallest allocation made. */
@@ -36,28 +46,28 @@ export class ReadBuffer {
     return this.#end - this.#start;
   }
 
-  /** A view of the buffered bytes, valid until the next call that mutates. */
+  /**
+   * The buffered bytes and what precedes them: the unconsumed ones are
+   * `bytes[start..]`. Valid until the next call that adds bytes.
+   */
+  get bytes(): Uint8Array {
+    return this.#view ??= this.#bytes.subarray(0, this.#end);
+  }
+
+  /** Where the unconsumed bytes begin in `bytes`. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** A view of the unconsumed bytes, valid until the next call that adds bytes. */
   peek(): Uint8Array {
     return this.#bytes.subarray(this.#start, this.#end);
   }
 
-  /** Copies `chunk` in at the tail. */
-  append(chunk: Uint8Array): void {
-    this.reserve(chunk.length).set(chunk);
-    this.commit(chunk.length);
-  }
-
-  /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
-  reserve(min: number): Uint8Array {
-    const bytes = this.#bytes;
-    if (bytes.length - this.#end < min) this.#makeRoom(min);
-    return this.#bytes.subarray(this.#end);
-  }
-
-  /** Marks `n` bytes written into the last `reserve()`d space as buffered. */
-  commit(n: number): void {
-    this.#end += n;
-    this.#view = undefined;
+  /** Consumes `bytes[start..next)`: a decoder returned a view of them. */
+  consumeTo(next: number): void {
+    this.#start = next;
+    this.#lent = true;
   }
 
   /** Consumes and returns the next `n` buffered bytes (n ≤ length), uncopied. */
@@ -68,53 +78,59 @@ export class ReadBuffer {
     return this.#bytes.subarray(start, start + n);
   }
 
-  /**
-   * Decodes one value at the head with `framing`; consumes its bytes.
-   * `undefined` when more bytes are needed. `state` carries the framing's
-   * progress between calls, so a frame arriving in pieces is not rescanned.
-   */
-  decode<T>(framing: Framing<T>, state: DecodeState): T | undefined {
-    const available = this.#end - this.#start;
-    if (available === 0 || available < state.need) return undefined;
-    const view = this.#view ??= this.#bytes.subarray(0, this.#end);
-    const result = framing.decode(view, this.#start, state);
-    if (result === null) return undefined;
-    this.#start = result.next;
-    this.#lent = true;
-    state.need = 0;
-    state.scanned = 0;
-    return result.value;
+  /** Copies `chunk` in at the tail. */
+  append(chunk: Uint8Array): void {
+    this.reserve(chunk.length).set(chunk);
+    this.commit(chunk.length);
   }
 
   /**
-   * Decodes every complete value at the head into `out` with the framing's
-   * `decodeMany` (or `decode`, until it needs more bytes or throws); consumes
-   * their bytes. An error is left for the next `decode` to report.
+   * Makes `chunk` the buffer's content without copying it; only while the
+   * buffer is empty. Call `unborrow()` before the caller may reuse `chunk`.
    */
-  decodeMany<T>(framing: Framing<T>, state: DecodeState, out: T[]): void {
-    if (state.need !== 0 || state.scanned !== 0) return;
-    if (framing.decodeMany === undefined) {
-      try {
-        for (;;) {
-          const value = this.decode(framing, state);
-          if (value === undefined) return;
-          out.push(value);
-        }
-      } catch {
-        return;
-      }
+  borrow(chunk: Uint8Array): void {
+    this.#bytes = chunk;
+    this.#start = 0;
+    this.#end = chunk.length;
+    this.#lent = this.#borrowed = true;
+    this.#view = chunk;
+  }
+
+  /** Copies what is left of a borrowed chunk into the buffer's own memory. */
+  unborrow(): void {
+    if (!this.#borrowed) return;
+    this.#borrowed = false;
+    const rest = this.peek();
+    this.#bytes = EMPTY;
+    this.#start = this.#end = 0;
+    this.#lent = false;
+    this.#view = undefined;
+    if (rest.length > 0) this.append(rest);
+  }
+
+  /** Room for a frame of `total` bytes, of which `length` are here; capped. */
+  expect(total: number): void {
+    const missing = total - this.length;
+    if (missing > 0) this.reserve(Math.min(missing, PREALLOCATE_MAX));
+  }
+
+  /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
+  reserve(min: number): Uint8Array {
+    if (this.#bytes.length - this.#end < min || this.#borrowed) {
+      this.#makeRoom(min);
     }
-    const view = this.#view ??= this.#bytes.subarray(0, this.#end);
-    const next = framing.decodeMany(view, this.#start, out);
-    if (next !== this.#start) {
-      this.#start = next;
-      this.#lent = true;
-    }
+    return this.#bytes.subarray(this.#end);
+  }
+
+  /** Marks `n` bytes written into the last `reserve()`d space as buffered. */
+  commit(n: number): void {
+    this.#end += n;
+    this.#view = undefined;
   }
 
   #makeRoom(min: number): void {
     const live = this.#end - this.#start;
-    const capacity = this.#bytes.length;
+    const capacity = this.#borrowed ? 0 : this.#bytes.length;
     if (live === 0 && !this.#lent && capacity >= min) {
       this.#start = this.#end = 0;
       return;
@@ -129,7 +145,7 @@ export class ReadBuffer {
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
       this.#bytes = fresh;
-      this.#lent = false;
+      this.#lent = this.#borrowed = false;
     }
     this.#start = 0;
     this.#end = live;

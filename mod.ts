@@ -19,7 +19,6 @@
 export {
   decodeFrames,
   DecoderStream,
-  type DecodeState,
   delimited,
   type DelimitedOptions,
   encodeFrame,
@@ -34,7 +33,7 @@ export {
   message,
   type MessageFraming,
   type MessageOptions,
-} from "./framing.ts";
+} from "./framing/mod.ts";
 export { SocketError } from "./errors.ts";
 export {
   connect,

@@ -19,7 +19,8 @@ import {
   FrameDecoder,
   type Framing,
   lengthPrefixed,
-} from "../framing.ts";
+} from "../framing/mod.ts";
+import { codecOf } from "../framing/types.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -108,15 +109,22 @@ Deno.bench("encode 32 B frames: encode (10,000 frames)", {
 });
 
 const smallTarget = new Uint8Array(SMALL * 36);
-Deno.bench("encode 32 B frames: encodeInto one buffer (10,000 frames)", {
-  group: "encode 32 B frames",
-}, () => {
-  let offset = 0;
-  for (const payload of smallPayloads) {
-    offset += framing.encodeInto!(payload, smallTarget, offset);
-  }
-  sink += offset;
-});
+const codec = codecOf(framing)!;
+Deno.bench(
+  "encode 32 B frames: measure + write into one buffer, as the socket's writer (10,000 frames)",
+  {
+    group: "encode 32 B frames",
+  },
+  () => {
+    let offset = 0;
+    for (const payload of smallPayloads) {
+      const length = codec.measure(payload);
+      codec.write(payload, smallTarget, offset);
+      offset += length;
+    }
+    sink += offset;
+  },
+);
 
 // ---------------------------------------------------------------------------
 // 64 KiB frames: 16 per iteration (1 MiB of payload)

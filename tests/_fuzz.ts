@@ -34,8 +34,10 @@ import {
   type Message,
   message,
   type MessageOptions,
-} from "../framing.ts";
+} from "../framing/mod.ts";
 import { ReadBuffer } from "../_read_buffer.ts";
+import { codecOf } from "../framing/types.ts";
+import { DecodeDriver } from "../framing/decoder.ts";
 
 const MiB = 1024 * 1024;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -931,12 +933,13 @@ function checkDecodeMany(
   values: readonly unknown[],
   stop: number,
 ): void {
-  const decodeMany = config.framing.decodeMany;
+  const codec = codecOf(config.framing);
+  const decodeMany = codec?.decodeMany;
   if (!decodeMany) return;
   const got: unknown[] = [];
   let next: number;
   try {
-    next = decodeMany.call(config.framing, bytes, 0, got);
+    next = decodeMany.call(codec, bytes, 0, got);
   } catch (error) {
     fail(`decodeMany threw ${describeError(error)}`);
   }
@@ -1506,22 +1509,22 @@ function checkEncoded(
     fail(`${where}: encoded bytes differ from the format`);
   }
   const framing = config.framing;
-  if (
-    framing.encodedLength && framing.encodedLength(value) !== encoded.length
-  ) {
-    fail(`${where}: encodedLength disagrees with encode`);
-  }
-  if (framing.encodeInto) {
+  const codec = codecOf(framing);
+  if (codec) {
+    if (codec.measure(value) !== encoded.length) {
+      fail(`${where}: measure disagrees with encode`);
+    }
     const offset = rng.int(8);
     const target = new Uint8Array(offset + encoded.length + 8).fill(0x5a);
-    const written = framing.encodeInto(value, target, offset);
+    codec.write(value, target, offset);
+    const written = encoded.length;
     if (
       written !== encoded.length ||
       !sameBytes(target.subarray(offset, offset + written), encoded) ||
       target.subarray(0, offset).some((b) => b !== 0x5a) ||
       target.subarray(offset + written).some((b) => b !== 0x5a)
     ) {
-      fail(`${where}: encodeInto disagrees with encode`);
+      fail(`${where}: write disagrees with encode`);
     }
   }
   const decoder = new FrameDecoder(framing);
@@ -1749,7 +1752,7 @@ export function fuzzReadBuffer(rng: Rng): void {
   const config = rng.chance(0.5)
     ? makeConfig("lengthPrefixed", { headerBytes: 1 })
     : makeConfig("delimited", { maxFrameBytes: 1 << 20 });
-  const state = { scanned: 0, need: 0 };
+  const driver = new DecodeDriver<unknown>(config.framing);
   const big = rng.pick([16, 300, 5000, 40000]);
   const lend = (view: Uint8Array) => {
     lent.push({ view, copy: view.slice() });
@@ -1781,10 +1784,10 @@ export function fuzzReadBuffer(rng: Rng): void {
       if (!sameBytes(view, model.subarray(0, n))) fail(`${where}: take(${n})`);
       model = model.slice(n);
       lend(view);
-      state.need = state.scanned = 0;
+      driver.reset();
     } else {
       const ref = reference(config, model);
-      const value = buffer.decode(config.framing, state) as
+      const value = driver.next(buffer) as
         | Uint8Array
         | undefined;
       if (value === undefined) {
@@ -1856,7 +1859,8 @@ export function fuzzEncodes(seed: number): string[] {
  */
 export function fuzzEncodeManyOnce(rng: Rng): string {
   const config = randomConfig(rng);
-  const encodeMany = config.framing.encodeMany;
+  const codec = codecOf(config.framing);
+  const encodeMany = codec?.writeMany;
   if (!encodeMany) return `${config.kind}: no encodeMany`;
   const values = Array.from(
     { length: rng.range(0, 12) },
@@ -1881,7 +1885,7 @@ export function fuzzEncodeManyOnce(rng: Rng): string {
   }
   let got: { next: number; end: number };
   try {
-    got = encodeMany.call(config.framing, values, from, target, offset);
+    got = encodeMany.call(codec, values, from, target, offset);
   } catch (error) {
     fail(`encodeMany threw ${describeError(error)}`);
   }

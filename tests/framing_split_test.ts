@@ -6,7 +6,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { concat, equals } from "@std/bytes";
 import {
-  type DecodeState,
   delimited,
   FrameDecoder,
   type Framing,
@@ -14,7 +13,13 @@ import {
   type LengthPrefixOptions,
   type Message,
   message,
-} from "../framing.ts";
+} from "../framing/mod.ts";
+import {
+  CODEC,
+  type CodecFraming,
+  codecOf,
+  type DecodeState,
+} from "../framing/types.ts";
 import { naiveIndexOf } from "./_fuzz.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -417,11 +422,18 @@ Deno.test("read_long_line_small_chunks: an 8 MiB line fed in 1 KiB chunks, each 
   const framing = delimited({ delimiter: "\r\n", maxFrameBytes: 8 * MiB });
   // Count the bytes decode() searches, using the resume point it is given.
   let searched = 0;
-  const counting: Framing<Uint8Array> = {
+  const codec = codecOf(framing)!;
+  const counting: CodecFraming<Uint8Array> = {
     encode: (value) => framing.encode(value),
-    decode(bytes: Uint8Array, offset: number, state?: DecodeState) {
-      searched += bytes.length - offset - (state?.scanned ?? 0);
-      return framing.decode(bytes, offset, state);
+    decode: (bytes, offset) => framing.decode(bytes, offset),
+    [CODEC]: {
+      ...codec,
+      measure: (value) => codec.measure(value),
+      write: (value, target, offset) => codec.write(value, target, offset),
+      decode(bytes: Uint8Array, offset: number, state: DecodeState) {
+        searched += bytes.length - offset - state.scanned;
+        return codec.decode(bytes, offset, state);
+      },
     },
   };
   const stream = concat([framing.encode(line), framing.encode(utf8("next"))]);

@@ -15,7 +15,6 @@ import { concat } from "@std/bytes";
 import {
   decodeFrames,
   DecoderStream,
-  type DecodeState,
   delimited,
   encodeFrame,
   EncoderStream,
@@ -26,7 +25,8 @@ import {
   type LengthPrefixOptions,
   type Message,
   message,
-} from "../framing.ts";
+} from "../framing/mod.ts";
+import { codecOf, type DecodeState } from "../framing/types.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -135,7 +135,7 @@ Deno.test("lengthPrefixed: an 8-byte header is read in full (lengths over 2**32)
       littleEndian,
       maxFrameBytes: Number.MAX_SAFE_INTEGER,
     });
-    assertEquals(framing.decode(bytes, 0, state), null);
+    assertEquals(codecOf(framing)?.decode(bytes, 0, state), null);
     assertEquals(state.need, 8 + big, format); // the announced length, exactly
   }
 });
@@ -397,7 +397,8 @@ Deno.test("lengthPrefixed decodeMany: whole frames as views, stopping where deco
   ]);
   const values: Uint8Array[] = [];
   const partial = concat([whole, encodeFrame(utf8("four")).subarray(0, 5)]);
-  const stop = framing.decodeMany!(partial, 1, values);
+  const codec = codecOf(framing)!;
+  const stop = codec.decodeMany!(partial, 1, values);
   assertEquals(values.map(text), ["one", "", "three"]);
   values.forEach((v) => assertStrictEquals(v.buffer, partial.buffer));
   assertEquals(stop, whole.length);
@@ -406,7 +407,7 @@ Deno.test("lengthPrefixed decodeMany: whole frames as views, stopping where deco
   // A header over maxFrameBytes: decodeMany stops before it, decode throws.
   const oversized = concat([whole, new Uint8Array([0, 0, 0, 9])]);
   const more: Uint8Array[] = [];
-  assertEquals(framing.decodeMany!(oversized, 1, more), whole.length);
+  assertEquals(codec.decodeMany!(oversized, 1, more), whole.length);
   assertEquals(more.length, 3);
   assertThrows(() => framing.decode(oversized, whole.length), FrameError);
 });
@@ -423,7 +424,7 @@ Deno.test("lengthPrefixed encodeMany: frames one after another as encode writes 
   const target = new Uint8Array(
     1 + frames[1].length + frames[2].length + frames[3].length + 3,
   ).fill(0xee);
-  const { next, end } = framing.encodeMany!(values, 1, target, 1);
+  const { next, end } = codecOf(framing)!.writeMany!(values, 1, target, 1);
   assertEquals(next, 4);
   assertEquals(end, target.length - 3);
   assertEquals(target.subarray(1, end), concat(frames.slice(1, 4)));
@@ -432,10 +433,19 @@ Deno.test("lengthPrefixed encodeMany: frames one after another as encode writes 
   // Too large for maxFrameBytes, or not bytes at all: stops before it, no throw.
   const invalid = [utf8("ok"), new Uint8Array(9), utf8("never")];
   const room = new Uint8Array(64);
-  assertEquals(framing.encodeMany!(invalid, 0, room, 0), { next: 1, end: 4 });
+  assertEquals(codecOf(framing)!.writeMany!(invalid, 0, room, 0), {
+    next: 1,
+    end: 4,
+  });
   const notBytes = [utf8("ok"), "text" as unknown as Uint8Array];
-  assertEquals(framing.encodeMany!(notBytes, 0, room, 0), { next: 1, end: 4 });
-  assertEquals(framing.encodeMany!(values, 5, room, 7), { next: 5, end: 7 });
+  assertEquals(codecOf(framing)!.writeMany!(notBytes, 0, room, 0), {
+    next: 1,
+    end: 4,
+  });
+  assertEquals(codecOf(framing)!.writeMany!(values, 5, room, 7), {
+    next: 5,
+    end: 7,
+  });
 });
 
 Deno.test("decodeFrames: nothing in, nothing out", () => {

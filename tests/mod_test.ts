@@ -3,7 +3,7 @@
 // erased at run time; `deno doc --lint` in `deno task check` covers them.)
 
 import * as mod from "../mod.ts";
-import * as framing from "../framing.ts";
+import * as framing from "../framing/mod.ts";
 import { assertEquals } from "@std/assert";
 
 const FRAMING_VALUES = [

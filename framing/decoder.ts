@@ -1,0 +1,202 @@
+// The one decode driver, and FrameDecoder on top of it.
+//
+// Every consumer of a framing finds values the same way: `FrameDecoder`,
+// `decodeFrames`, `DecoderStream` and the socket's reads all hold a
+// `DecodeDriver` over a `ReadBuffer`. The driver asks the framing for one
+// value at the head of the buffer, consumes its bytes, and keeps the codec's
+// progress on a frame that is still arriving (tokio-util's `FramedRead`
+// plays this part there). Bytes are consumed only when a value is returned.
+
+import { FrameError } from "../errors.ts";
+import { ReadBuffer } from "../_read_buffer.ts";
+import {
+  type Codec,
+  codecOf,
+  type DecodeState,
+  type Framing,
+} from "./types.ts";
+
+/** Finds the values of one framing in a {@linkcode ReadBuffer}; see the file comment. */
+export class DecodeDriver<T> {
+  /** The framing values are decoded with. */
+  readonly framing: Framing<T>;
+  readonly #codec: Codec<T> | undefined;
+  readonly #state: DecodeState = { scanned: 0, need: 0 };
+
+  /** @param framing The framing to decode with. */
+  constructor(framing: Framing<T>) {
+    this.framing = framing;
+    this.#codec = codecOf(framing);
+  }
+
+  /** Bytes the buffer must hold before the frame begun can be complete; 0 if unknown. */
+  get need(): number {
+    return this.#state.need;
+  }
+
+  /**
+   * The next value in `buffer`, its bytes consumed; `undefined` when more
+   * bytes are needed.
+   *
+   * @throws {FrameError} The bytes at the head are malformed (nothing is consumed).
+   */
+  next(buffer: ReadBuffer): T | undefined {
+    const state = this.#state;
+    const available = buffer.length;
+    if (available === 0 || available < state.need) return undefined;
+    const bytes = buffer.bytes;
+    const start = buffer.start;
+    const codec = this.#codec;
+    let result: { value: T; next: number } | null;
+    if (codec !== undefined) {
+      result = codec.decode(bytes, start, state);
+    } else {
+      result = this.framing.decode(bytes, start);
+      if (result !== null) checkNext(result.next, start, bytes.length);
+    }
+    if (result === null) return undefined;
+    buffer.consumeTo(result.next);
+    state.need = state.scanned = 0;
+    return result.value;
+  }
+
+  /**
+   * Appends every complete value in `buffer` to `out`, consuming their bytes.
+   * On a malformed frame it throws with the values before it already in
+   * `out` and consumed.
+   *
+   * @throws {FrameError} As for {@linkcode DecodeDriver.next}.
+   */
+  drain(buffer: ReadBuffer, out: T[]): void {
+    const state = this.#state;
+    const many = this.#codec?.decodeMany;
+    // One pass over every whole frame, unless a frame is half-decoded.
+    if (
+      many !== undefined && state.need === 0 && state.scanned === 0 &&
+      buffer.length > 0
+    ) {
+      const start = buffer.start;
+      const next = many.call(this.#codec, buffer.bytes, start, out);
+      if (next !== start) buffer.consumeTo(next);
+    }
+    for (;;) {
+      const value = this.next(buffer);
+      if (value === undefined) return;
+      out.push(value);
+    }
+  }
+
+  /** Forgets the progress on a frame begun: its bytes are about to be read otherwise. */
+  reset(): void {
+    this.#state.need = this.#state.scanned = 0;
+  }
+}
+
+/** A framing's `decode` must consume at least one byte and no more than there are. */
+function checkNext(next: number, offset: number, length: number): void {
+  if (!(Number.isInteger(next) && next > offset && next <= length)) {
+    throw new TypeError(
+      `Cannot decode: the framing returned next = ${next} for offset ${offset} in ${length} bytes; it must consume at least one byte and at most what is there`,
+    );
+  }
+}
+
+/** The error for a stream that ended with `left` bytes of a frame buffered. */
+export function incompleteFrame(left: number): FrameError {
+  return new FrameError(
+    "INCOMPLETE_FRAME",
+    `Stream ended inside a frame: ${left} bytes left over`,
+  );
+}
+
+/**
+ * Drives any {@linkcode Framing} over a sequence of chunks: push bytes as they
+ * arrive, get every value they complete. Values decoded from a single chunk
+ * are views into it; values returned are never overwritten by later pushes.
+ * Cost is linear in the bytes, however small the chunks.
+ *
+ * After a {@linkcode FrameError} the stream position is lost: every further
+ * `push` throws the same error.
+ *
+ * @typeParam T The type of the values framed.
+ *
+ * @example Lines arriving one byte at a time
+ * ```ts
+ * import { delimited, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(delimited());
+ * const lines: string[] = [];
+ * for (const byte of new TextEncoder().encode("ab\ncd\n")) {
+ *   for (const line of decoder.push(new Uint8Array([byte]))) {
+ *     lines.push(new TextDecoder().decode(line));
+ *   }
+ * }
+ * decoder.end();
+ * assertEquals(lines, ["ab", "cd"]);
+ * ```
+ */
+export class FrameDecoder<T> {
+  readonly #driver: DecodeDriver<T>;
+  readonly #buffer = new ReadBuffer();
+  #error: unknown = undefined;
+
+  /**
+   * Creates a decoder with nothing buffered.
+   *
+   * @param framing The codec to find values with.
+   */
+  constructor(framing: Framing<T>) {
+    this.#driver = new DecodeDriver(framing);
+  }
+
+  /** Bytes received that are not yet part of a returned value. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * Adds `chunk` to the stream.
+   *
+   * @param chunk The next bytes of the stream (not kept: copied if needed).
+   * @returns Every value completed by this chunk, in order.
+   * @throws {FrameError} The stream is malformed (now and on every later push).
+   */
+  push(chunk: Uint8Array): T[] {
+    if (this.#error !== undefined) throw this.#error;
+    const values: T[] = [];
+    const buffer = this.#buffer;
+    // Nothing pending: decode straight from the chunk, without a copy.
+    if (buffer.length === 0) {
+      buffer.borrow(chunk);
+    } else {
+      // A frame of known size gets its room at once (capped: a header alone
+      // must not allocate what it announces).
+      const need = this.#driver.need;
+      if (need > buffer.length + chunk.length) buffer.expect(need);
+      buffer.append(chunk);
+    }
+    try {
+      this.#driver.drain(buffer, values);
+    } catch (error) {
+      this.#error = error;
+      throw error;
+    } finally {
+      buffer.unborrow();
+    }
+    return values;
+  }
+
+  /**
+   * Declares the end of the stream.
+   *
+   * @throws {FrameError} `INCOMPLETE_FRAME` when bytes of a partial frame are left.
+   */
+  end(): void {
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#buffer.length > 0) {
+      this.#error = incompleteFrame(this.#buffer.length);
+      throw this.#error;
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `delimited()`: values ended by a delimiter, text lines by default.
+ *
+ * `delimited()` (delimiter `"\n"`); the delimiter is not part of the value
+ * and may be several bytes (`"\r\n"`), split across chunks:
+ *
+ * ```text
+ * INPUT                                 DECODED
+ * +-----------+----+-----+----+
+ * | h i       | \n |     | \n |         "hi", ""
+ * +-----------+----+-----+----+
+ * ```
+ *
+ * A line longer than `maxFrameBytes` (1 MiB by default) is `FRAME_TOO_LARGE`
+ * as soon as that many bytes are buffered without a delimiter.
+ *
+ * @module
+ */
+
+import {
+  checkBytes,
+  checkLimit,
+  CODEC,
+  type Codec,
+  type CodecFraming,
+  type DecodeState,
+  type Framing,
+  MiB,
+  tooLarge,
+  utf8Encoder,
+  view,
+} from "./types.ts";
+
+/** Options for {@linkcode delimited}. */
+export interface DelimitedOptions {
+  /**
+   * The bytes that end each value; a string is encoded as UTF-8.
+   * @default {"\n"}
+   */
+  delimiter?: string | Uint8Array;
+  /**
+   * Longest value accepted, in bytes, delimiter excluded; more buffered
+   * without a delimiter is `FRAME_TOO_LARGE` at once.
+   * @default {1048576}
+   */
+  maxFrameBytes?: number;
+}
+
+/** Index of `needle` in `bytes[from, to)`, or -1. */
+function indexOf(
+  bytes: Uint8Array,
+  needle: Uint8Array,
+  from: number,
+  to: number,
+): number {
+  const first = needle[0];
+  const last = to - needle.length;
+  for (let i = bytes.indexOf(first, from); i !== -1 && i <= last;) {
+    let k = 1;
+    while (k < needle.length && bytes[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+    i = bytes.indexOf(first, i + 1);
+  }
+  return -1;
+}
+
+/**
+ * Whether `needle` may still begin at some index in `[from, last]` of `bytes`:
+ * the bytes from there to the end are a prefix of `needle` cut short.
+ */
+function mayBegin(
+  bytes: Uint8Array,
+  needle: Uint8Array,
+  from: number,
+  last: number,
+): boolean {
+  for (
+    let i = Math.max(from, bytes.length - needle.length + 1);
+    i <= last;
+    i++
+  ) {
+    let k = 0;
+    while (i + k < bytes.length && bytes[i + k] === needle[k]) k++;
+    if (i + k === bytes.length) return true;
+  }
+  return false;
+}
+
+/**
+ * Where `needle` begins in `value` followed by `needle`, when that is before
+ * the appended one (the end of `value` and the start of `needle` form it), or -1.
+ */
+function joinsEarly(value: Uint8Array, needle: Uint8Array): number {
+  const length = value.length;
+  for (let i = Math.max(0, length - needle.length + 1); i < length; i++) {
+    let k = 0;
+    while (
+      k < needle.length &&
+      (i + k < length ? value[i + k] : needle[i + k - length]) === needle[k]
+    ) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
+class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
+  readonly [CODEC]: Codec<Uint8Array> = this;
+  readonly #delimiter: Uint8Array;
+  readonly #maxFrameBytes: number;
+
+  constructor(options: DelimitedOptions) {
+    const delimiter = options.delimiter ?? "\n";
+    this.#delimiter = typeof delimiter === "string"
+      ? utf8Encoder.encode(delimiter)
+      : delimiter.slice();
+    if (this.#delimiter.length === 0) {
+      throw new TypeError("Cannot create framing: the delimiter is empty");
+    }
+    this.#maxFrameBytes = checkLimit(
+      "maxFrameBytes",
+      options.maxFrameBytes ?? MiB,
+    );
+  }
+
+  encode(value: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.measure(value));
+    this.write(value, out, 0);
+    return out;
+  }
+
+  measure(value: Uint8Array): number {
+    const length = checkBytes(value, "line").length;
+    if (length > this.#maxFrameBytes) {
+      throw tooLarge("encode line", length, this.#maxFrameBytes);
+    }
+    const at = indexOf(value, this.#delimiter, 0, length);
+    if (at !== -1) {
+      throw new TypeError(
+        `Cannot encode line: the value contains the delimiter at index ${at}`,
+      );
+    }
+    const early = joinsEarly(value, this.#delimiter);
+    if (early !== -1) {
+      throw new TypeError(
+        `Cannot encode line: its end and the delimiter form a delimiter at index ${early}`,
+      );
+    }
+    return length + this.#delimiter.length;
+  }
+
+  write(value: Uint8Array, target: Uint8Array, offset: number): void {
+    target.set(value, offset);
+    target.set(this.#delimiter, offset + value.length);
+  }
+
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: Uint8Array; next: number } | null {
+    const delimiterBytes = this.#delimiter.length;
+    const max = this.#maxFrameBytes;
+    // The delimiter must start within `max` bytes; look no further than that.
+    const to = Math.min(bytes.length, offset + max + delimiterBytes);
+    const at = indexOf(
+      bytes,
+      this.#delimiter,
+      offset + (state?.scanned ?? 0),
+      to,
+    );
+    if (at !== -1) {
+      return { value: view(bytes, offset, at), next: at + delimiterBytes };
+    }
+    const buffered = bytes.length - offset;
+    if (
+      buffered >= max + delimiterBytes ||
+      // Over the limit unless a delimiter cut short begins by `offset + max`.
+      (buffered > max &&
+        !mayBegin(bytes, this.#delimiter, offset, offset + max))
+    ) {
+      throw tooLarge(
+        "decode line: no delimiter within the limit, buffered",
+        buffered,
+        max,
+      );
+    }
+    // A delimiter may straddle the end: rescan its first bytes next time.
+    if (state) state.scanned = Math.max(0, buffered - delimiterBytes + 1);
+    return null;
+  }
+}
+
+/**
+ * A framing of values ended by a delimiter: text lines, by default. The
+ * delimiter is not part of the value; an empty line is an empty value.
+ *
+ * @param options The delimiter and the longest value accepted.
+ * @returns A framing of `Uint8Array` values.
+ * @throws {TypeError} The delimiter is empty.
+ * @throws {RangeError} `maxFrameBytes` is not a non-negative safe integer.
+ *
+ * @example CRLF lines, the delimiter split across chunks
+ * ```ts
+ * import { delimited, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(delimited({ delimiter: "\r\n" }));
+ * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+ * assertEquals(decoder.push(new TextEncoder().encode("PING\r")), []);
+ * assertEquals(decoder.push(new TextEncoder().encode("\n\r\n")).map(text), ["PING", ""]);
+ * ```
+ */
+export function delimited(options: DelimitedOptions = {}): Framing<Uint8Array> {
+  return new DelimitedFraming(options);
+}

@@ -1,0 +1,325 @@
+/**
+ * `message()`: a JSON header and a body, the "header dict + file content"
+ * protocol of file transfer. The JSON object carries the body's length in
+ * `size`:
+ *
+ * ```text
+ * INPUT
+ * +-- hlen: u32be --+---- header: UTF-8 JSON ----+---- body ----+
+ * | 00 00 00 0a     | {"size":3}                 | a b c        |
+ * +-----------------+----------------------------+--------------+
+ * DECODED: { header: { size: 3 }, body: "abc" }
+ * ```
+ *
+ * @module
+ */
+
+import { FrameError } from "../errors.ts";
+import {
+  checkBytes,
+  checkLimit,
+  CODEC,
+  type Codec,
+  type CodecFraming,
+  type DecodeState,
+  DEFAULT_MAX_FRAME_BYTES,
+  type Framing,
+  KiB,
+  tooLarge,
+  utf8Encoder,
+} from "./types.ts";
+import {
+  type ReadUint,
+  uintReader,
+  uintWriter,
+  type WriteUint,
+} from "./_uint.ts";
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** One message of the {@linkcode message} framing. */
+export interface Message {
+  /** A JSON object; `size` in it is the body's length. */
+  header: Record<string, unknown>;
+  /** The body bytes. */
+  body: Uint8Array;
+}
+
+/** Options for {@linkcode message}. */
+export interface MessageOptions {
+  /**
+   * Byte order of the 4-byte header length.
+   * @default {false}
+   */
+  littleEndian?: boolean;
+  /**
+   * Largest JSON header accepted, in bytes.
+   * @default {65536}
+   */
+  maxHeaderBytes?: number;
+  /**
+   * Largest body accepted, in bytes; larger bodies are streamed (see
+   * {@linkcode MessageFraming.head}).
+   * @default {16777216}
+   */
+  maxBodyBytes?: number;
+}
+
+/** The {@linkcode message} framing, plus a framing of the header alone. */
+export interface MessageFraming extends Framing<Message> {
+  /**
+   * Frames only the length and JSON header of a message, for bodies too large
+   * to hold in memory: send the head, then stream `size` bytes of body; on
+   * the other side decode the head, then read `header.size` bytes. `encode`
+   * takes a header whose `size` is set; `maxBodyBytes` does not apply.
+   */
+  readonly head: Framing<Record<string, unknown>>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Shared by `message()` and its `head`: [u32 length][UTF-8 JSON object]. */
+class JsonHead {
+  readonly #maxHeaderBytes: number;
+  readonly #read: ReadUint;
+  readonly #write: WriteUint;
+
+  constructor(littleEndian: boolean, maxHeaderBytes: number) {
+    this.#maxHeaderBytes = maxHeaderBytes;
+    this.#read = uintReader(4, littleEndian);
+    this.#write = uintWriter(4, littleEndian);
+  }
+
+  /** The JSON bytes of `header` with `size` set; checks the header limit. */
+  encodeJson(header: Record<string, unknown>, size: number): Uint8Array {
+    if (!isPlainObject(header)) {
+      throw new TypeError(
+        "Cannot encode message: the header must be an object",
+      );
+    }
+    const json = utf8Encoder.encode(JSON.stringify({ ...header, size }));
+    if (json.length > this.#maxHeaderBytes) {
+      throw tooLarge(
+        "encode message header",
+        json.length,
+        this.#maxHeaderBytes,
+      );
+    }
+    return json;
+  }
+
+  writeJson(json: Uint8Array, target: Uint8Array, offset: number): number {
+    this.#write(target, offset, json.length);
+    target.set(json, offset + 4);
+    return 4 + json.length;
+  }
+
+  /** The header at `offset` and where it ends, or null; validates `size`. */
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: Record<string, unknown>; next: number } | null {
+    if (bytes.length - offset < 4) return null;
+    const length = this.#read(bytes, offset);
+    if (length > this.#maxHeaderBytes) {
+      throw tooLarge(
+        "decode message: header length announces",
+        length,
+        this.#maxHeaderBytes,
+      );
+    }
+    const end = offset + 4 + length;
+    if (end > bytes.length) {
+      if (state) state.need = 4 + length;
+      return null;
+    }
+    let header: unknown;
+    try {
+      header = JSON.parse(utf8Decoder.decode(bytes.subarray(offset + 4, end)));
+    } catch (error) {
+      throw new FrameError(
+        "BAD_HEADER",
+        `Cannot decode message: the header is not valid UTF-8 JSON (${
+          (error as Error).message
+        })`,
+        { cause: error },
+      );
+    }
+    if (!isPlainObject(header)) {
+      throw new FrameError(
+        "BAD_HEADER",
+        `Cannot decode message: the header must be a JSON object, got ${
+          Array.isArray(header) ? "an array" : String(header)
+        }`,
+      );
+    }
+    if (!isSize(header.size)) {
+      throw new FrameError(
+        "BAD_HEADER",
+        `Cannot decode message: "size" must be a non-negative safe integer, got ${
+          JSON.stringify(header.size)
+        }`,
+      );
+    }
+    return { value: header, next: end };
+  }
+}
+
+class MessageHeadFraming
+  implements
+    CodecFraming<Record<string, unknown>>,
+    Codec<Record<string, unknown>> {
+  readonly [CODEC]: Codec<Record<string, unknown>> = this;
+  readonly #head: JsonHead;
+  /** The JSON `measure` made, for the `write` that follows it. */
+  #json: Uint8Array | undefined;
+
+  constructor(head: JsonHead) {
+    this.#head = head;
+  }
+
+  encode(header: Record<string, unknown>): Uint8Array {
+    const out = new Uint8Array(this.measure(header));
+    this.write(header, out, 0);
+    return out;
+  }
+
+  measure(header: Record<string, unknown>): number {
+    const size = header?.size;
+    if (!isSize(size)) {
+      throw new TypeError(
+        `Cannot encode message head: "size" must be a non-negative safe integer, got ${size}`,
+      );
+    }
+    this.#json = this.#head.encodeJson(header, size);
+    return 4 + this.#json.length;
+  }
+
+  write(
+    header: Record<string, unknown>,
+    target: Uint8Array,
+    offset: number,
+  ): void {
+    const json = this.#json ??
+      this.#head.encodeJson(header, header.size as number);
+    this.#head.writeJson(json, target, offset);
+    this.#json = undefined;
+  }
+
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: Record<string, unknown>; next: number } | null {
+    return this.#head.decode(bytes, offset, state);
+  }
+}
+
+class MessageFramingImpl implements MessageFraming, Codec<Message> {
+  readonly [CODEC]: Codec<Message> = this;
+  readonly head: Framing<Record<string, unknown>>;
+  readonly #json: JsonHead;
+  readonly #maxBodyBytes: number;
+  /** The JSON `measure` made, for the `write` that follows it. */
+  #pending: Uint8Array | undefined;
+
+  constructor(options: MessageOptions) {
+    this.#json = new JsonHead(
+      options.littleEndian ?? false,
+      checkLimit("maxHeaderBytes", options.maxHeaderBytes ?? 64 * KiB),
+    );
+    this.#maxBodyBytes = checkLimit(
+      "maxBodyBytes",
+      options.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    );
+    this.head = new MessageHeadFraming(this.#json);
+  }
+
+  encode(message: Message): Uint8Array {
+    const out = new Uint8Array(this.measure(message));
+    this.write(message, out, 0);
+    return out;
+  }
+
+  measure(message: Message): number {
+    const body = checkBytes(message?.body, "message body");
+    if (body.length > this.#maxBodyBytes) {
+      throw tooLarge("encode message body", body.length, this.#maxBodyBytes);
+    }
+    this.#pending = this.#json.encodeJson(message.header, body.length);
+    return 4 + this.#pending.length + body.length;
+  }
+
+  write(message: Message, target: Uint8Array, offset: number): void {
+    const json = this.#pending ??
+      this.#json.encodeJson(message.header, message.body.length);
+    const at = this.#json.writeJson(json, target, offset);
+    target.set(message.body, offset + at);
+    this.#pending = undefined;
+  }
+
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: Message; next: number } | null {
+    const head = this.#json.decode(bytes, offset, state);
+    if (head === null) return null;
+    const size = head.value.size as number;
+    if (size > this.#maxBodyBytes) {
+      throw tooLarge(
+        "decode message: header announces a body of",
+        size,
+        this.#maxBodyBytes,
+      );
+    }
+    const end = head.next + size;
+    if (end > bytes.length) {
+      if (state) state.need = end - offset;
+      return null;
+    }
+    return {
+      value: { header: head.value, body: bytes.subarray(head.next, end) },
+      next: end,
+    };
+  }
+}
+
+/**
+ * A framing of messages made of a JSON header and a body: the "header dict +
+ * file content" protocol of file transfer. `encode` sets the header's `size`
+ * from the body; the decoded header keeps it.
+ *
+ * A header that is not UTF-8 JSON, not an object, or has a `size` that is not
+ * a non-negative safe integer is `BAD_HEADER`; a `size` over `maxBodyBytes`
+ * is `FRAME_TOO_LARGE`, thrown before the body arrives.
+ *
+ * @param options Byte order of the header length and the limits.
+ * @returns The framing, with `head` for streaming bodies.
+ * @throws {RangeError} A limit is not a non-negative safe integer.
+ *
+ * @example A file name and its content
+ * ```ts
+ * import { message } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const framing = message();
+ * const bytes = framing.encode({
+ *   header: { name: "a.txt" },
+ *   body: new TextEncoder().encode("hi"),
+ * });
+ * const decoded = framing.decode(bytes, 0);
+ * assertEquals(decoded?.value.header, { name: "a.txt", size: 2 });
+ * assertEquals(new TextDecoder().decode(decoded?.value.body), "hi");
+ * ```
+ */
+export function message(options: MessageOptions = {}): MessageFraming {
+  return new MessageFramingImpl(options);
+}

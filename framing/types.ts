@@ -1,0 +1,183 @@
+// Framing<T>, the public codec interface, and what the built-in codecs share
+// privately: the fast paths the decode driver and the socket's writer use.
+// Nothing here is re-exported except `Framing`.
+
+import { FrameError } from "../errors.ts";
+
+/**
+ * A codec: turns values into bytes and finds values in bytes. Write your own
+ * for a protocol the built-in codecs do not cover; these two methods are all
+ * a framing needs to work everywhere a framing is taken (decoders, streams,
+ * sockets).
+ *
+ * @typeParam T The type of the values framed.
+ *
+ * @example A custom framing: fixed 2-byte records
+ * ```ts
+ * import { FrameDecoder, type Framing } from "@wire/socket/framing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const pairs: Framing<Uint8Array> = {
+ *   encode: (value) => value,
+ *   decode: (bytes, offset) =>
+ *     bytes.length - offset < 2
+ *       ? null
+ *       : { value: bytes.subarray(offset, offset + 2), next: offset + 2 },
+ * };
+ * const decoder = new FrameDecoder(pairs);
+ * assertEquals(decoder.push(new Uint8Array([1, 2, 3])).length, 1);
+ * assertEquals(decoder.buffered, 1);
+ * ```
+ */
+export interface Framing<T> {
+  /**
+   * The bytes of one frame holding `value`.
+   *
+   * @throws {FrameError} `FRAME_TOO_LARGE` when the value does not fit.
+   * @throws {TypeError} The value is not of the framing's type.
+   */
+  encode(value: T): Uint8Array;
+  /**
+   * Decodes one value starting at `offset`; `null` when more bytes are
+   * needed. Bytes are consumed only when a value is returned: `next` is the
+   * offset after its frame. Must not copy the payload when it lies inside
+   * `bytes` (return a subarray).
+   *
+   * @throws {FrameError} The bytes at `offset` are malformed.
+   */
+  decode(bytes: Uint8Array, offset: number): { value: T; next: number } | null;
+}
+
+/**
+ * Progress the decode driver keeps for one frame that is arriving in pieces,
+ * so a codec resumes where it stopped instead of rescanning from the start.
+ * The driver passes the same object back while the frame is incomplete and
+ * resets both fields to 0 once a value is returned.
+ */
+export interface DecodeState {
+  /** Bytes after `offset` already examined without finding the frame's end. */
+  scanned: number;
+  /** Bytes from `offset` that must be available before decoding can succeed; 0 if unknown. */
+  need: number;
+}
+
+/**
+ * The fast paths a built-in codec implements beside `encode`/`decode`. The
+ * decode driver and the socket's writer use them when present; a framing
+ * without them takes the plain path and is just as correct.
+ */
+export interface Codec<T> {
+  /** `Framing.decode` that records its progress in `state` (see {@linkcode DecodeState}). */
+  decode(
+    bytes: Uint8Array,
+    offset: number,
+    state: DecodeState,
+  ): { value: T; next: number } | null;
+  /**
+   * Decodes every complete, well-formed value from `offset` on, appending
+   * each to `out`, and returns the offset after the last one. Stops, without
+   * throwing, before a frame that is incomplete or malformed: `decode` then
+   * reports it.
+   */
+  decodeMany?(bytes: Uint8Array, offset: number, out: T[]): number;
+  /**
+   * Validates `value` as `encode` would (same errors) and returns the length
+   * of its frame. The writer calls `write` right after, with the same value.
+   */
+  measure(value: T): number;
+  /**
+   * Writes the frame of a value `measure` just accepted: exactly that many
+   * bytes at `target[offset]`. Does not validate again.
+   */
+  write(value: T, target: Uint8Array, offset: number): void;
+  /**
+   * Writes the frames of `values[from]`, `values[from + 1]`, … one after
+   * another into `target` from `offset` on; returns `next`, the index of the
+   * first value not written, and `end`, the offset after the last byte
+   * written. Stops, without throwing, before a value whose frame does not
+   * fit in the rest of `target` or that `measure` would reject.
+   */
+  writeMany?(
+    values: readonly T[],
+    from: number,
+    target: Uint8Array,
+    offset: number,
+  ): { next: number; end: number };
+}
+
+/** The key under which a built-in framing carries its {@linkcode Codec}. */
+export const CODEC: unique symbol = Symbol("@wire/socket codec");
+
+/** A framing that carries a {@linkcode Codec}: every built-in one. */
+export interface CodecFraming<T> extends Framing<T> {
+  /** The fast paths; see {@linkcode Codec}. */
+  readonly [CODEC]: Codec<T>;
+}
+
+/** The fast paths of `framing`, or `undefined` for a framing a user wrote. */
+export function codecOf<T>(framing: Framing<T>): Codec<T> | undefined {
+  return (framing as Partial<CodecFraming<T>>)[CODEC];
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the codecs
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+/** Default limits. */
+export const DEFAULT_MAX_FRAME_BYTES: number = 16 * MiB;
+
+export const utf8Encoder: TextEncoder = new TextEncoder();
+
+/** Throws a RangeError unless `value` is a non-negative safe integer. */
+export function checkLimit(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot create framing: ${name} must be a non-negative safe integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** `value` if it is a Uint8Array; a TypeError naming `what` otherwise. */
+export function checkBytes(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(
+    `Cannot encode ${what}: expected a Uint8Array, got ${describe(value)}`,
+  );
+}
+
+/** A short description of a value's type for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (value instanceof ArrayBuffer) return "an ArrayBuffer";
+  return typeof value;
+}
+
+/**
+ * `bytes.subarray(start, end)` as a plain Uint8Array, made a third faster
+ * (~17 vs ~25 ns here): decoders make one per frame.
+ */
+export function view(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
+/** FRAME_TOO_LARGE for `size` bytes over `limit`; `hint` ends the message. */
+export function tooLarge(
+  what: string,
+  size: number,
+  limit: number,
+  hint = "",
+): FrameError {
+  return new FrameError(
+    "FRAME_TOO_LARGE",
+    `Cannot ${what}: ${size} bytes, limit is ${limit}${hint}`,
+  );
+}
