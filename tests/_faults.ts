@@ -3,14 +3,8 @@
 // every reply, and a count of this process's open file descriptors.
 
 import { connect, FrameError, SocketError, type TcpSocket } from "../mod.ts";
-import {
-  assert,
-  assertEquals,
-  delay,
-  KiB,
-  random,
-  streamBytes,
-} from "./_tcp_helpers.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { delay, KiB, random, streamBytes } from "./_tcp_helpers.ts";
 
 /** What a serve() run reported, and how its handlers ended. */
 export interface Watch {

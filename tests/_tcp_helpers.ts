@@ -1,8 +1,6 @@
 // Shared by the tcp_*_test.ts files: socket pairs over 127.0.0.1, bounded
 // waits, typed error checks, deterministic bytes and a Python peer.
 
-import * as std from "@std/assert";
-import { concat as concatBytes } from "@std/bytes";
 import {
   connect,
   FrameError,
@@ -14,21 +12,17 @@ import {
   TcpSocket,
   tryConnect,
 } from "../mod.ts";
+import { assert, assertInstanceOf, concat } from "./_helpers/assert.ts";
+import { Rng } from "./_helpers/random.ts";
 
-// @std/* comes untyped here: give what we use its types.
-export const concat: (parts: Uint8Array[]) => Uint8Array = concatBytes;
-export const assert: (expr: unknown, msg?: string) => asserts expr = std.assert;
-export const assertEquals: (
-  actual: unknown,
-  expected: unknown,
-  msg?: string,
-) => void = std.assertEquals;
-export const assertInstanceOf: <T>(
-  actual: unknown,
-  // deno-lint-ignore no-explicit-any
-  type: abstract new (...args: any[]) => T,
-  msg?: string,
-) => asserts actual is T = std.assertInstanceOf;
+// Re-exported for the files that import them from here.
+export {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  concat,
+} from "./_helpers/assert.ts";
+export { type PythonPeer, runPython } from "./_helpers/python.ts";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -247,17 +241,10 @@ export async function fullListener(): Promise<
   };
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
+/** Integers in [lo, hi] from `new Rng(seed)` (tests/_helpers/random.ts). */
 export function random(seed: number): (lo: number, hi: number) => number {
-  let state = seed >>> 0;
-  return (lo, hi) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + Math.floor(unit * (hi - lo + 1)); // an integer in [lo, hi]
-  };
+  const rng = new Rng(seed);
+  return (lo, hi) => rng.range(lo, hi);
 }
 
 /** The byte at `offset` of the long test stream; 64 KiB-aligned chunks are identical. */
@@ -298,51 +285,4 @@ export async function readStream(
     received += n;
   }
   return received;
-}
-
-/** A Python 3 program running beside the test, its stdout read line by line. */
-export interface PythonPeer {
-  /** The next line it printed (without the newline). */
-  readLine(): Promise<string>;
-  /** Waits for it to exit; its exit code, and all it wrote to stdout/stderr. */
-  finish(): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-export function runPython(code: string, ...args: string[]): PythonPeer {
-  const child = new Deno.Command("python3", {
-    args: ["-u", "-c", code, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  let printed = "";
-  return {
-    async readLine() {
-      for (let reads = 0; !pending.includes("\n") && reads < 10_000; reads++) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        pending += value;
-        printed += value;
-      }
-      const end = pending.indexOf("\n");
-      if (end === -1) {
-        throw new Error(`python3 printed no line: ${await stderr}`);
-      }
-      const line = pending.slice(0, end);
-      pending = pending.slice(end + 1);
-      return line;
-    },
-    async finish() {
-      for (let reads = 0; reads < 100_000; reads++) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        printed += value;
-      }
-      const status = await child.status;
-      return { code: status.code, stdout: printed, stderr: await stderr };
-    },
-  };
 }

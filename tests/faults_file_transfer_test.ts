@@ -7,7 +7,8 @@
 import { connect, message } from "../mod.ts";
 import { receiveFiles } from "../examples/file_transfer.ts";
 import { createHash } from "node:crypto";
-import { assert, assertEquals, within } from "./_tcp_helpers.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { within } from "./_tcp_helpers.ts";
 
 const sha256 = (bytes: Uint8Array): string =>
   createHash("sha256").update(bytes).digest("hex");

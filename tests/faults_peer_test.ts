@@ -16,16 +16,14 @@ import {
   lengthPrefixed,
   serve,
 } from "../mod.ts";
+import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { runPython } from "./_helpers/python.ts";
 import {
-  assert,
-  assertEquals,
-  assertInstanceOf,
   delay,
   isPending,
   KiB,
   MiB,
   random,
-  runPython,
   socketError,
   streamBytes,
   utf8,

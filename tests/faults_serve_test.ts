@@ -7,12 +7,11 @@
 // Run with the project's test flags (see faults_peer_test.ts).
 
 import { connect, encodeFrame, listen, serve, type TcpSocket } from "../mod.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { runPython } from "./_helpers/python.ts";
 import {
-  assert,
-  assertEquals,
   KiB,
   random,
-  runPython,
   socketError,
   streamBytes,
   utf8,

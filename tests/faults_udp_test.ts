@@ -8,7 +8,8 @@
 // faults_peer_test.ts).
 
 import { bindUdp, MAX_DATAGRAM_BYTES, SocketError } from "../mod.ts";
-import { assert, assertEquals, delay, within } from "./_tcp_helpers.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { delay, within } from "./_tcp_helpers.ts";
 
 /** Every datagram: [magic u32][seq u32][length u32][checksum u32] + payload. */
 const MAGIC = 0x464c4f4f; // "FLOO"

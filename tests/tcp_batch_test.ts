@@ -2,9 +2,8 @@
 // returns every frame already buffered in one await.
 
 import { encodeFrame, FrameError } from "../mod.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
 import {
-  assert,
-  assertEquals,
   frameError,
   rawPair,
   socketPair,

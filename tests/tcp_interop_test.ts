@@ -4,15 +4,9 @@
 // file content" transfer.
 
 import { connect, lengthPrefixed, listen, message, serve } from "../mod.ts";
-import {
-  assert,
-  assertEquals,
-  KiB,
-  runPython,
-  text,
-  utf8,
-  within,
-} from "./_tcp_helpers.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { runPython } from "./_helpers/python.ts";
+import { KiB, text, utf8, within } from "./_tcp_helpers.ts";
 
 const PYTHON_CLIENT = `
 import socket, struct, sys

@@ -15,8 +15,11 @@ import {
   assert,
   assertEquals,
   assertInstanceOf,
-  closeQuietly,
   concat,
+} from "./_helpers/assert.ts";
+import { runPython } from "./_helpers/python.ts";
+import {
+  closeQuietly,
   delay,
   firstMismatch,
   frameError,
@@ -26,7 +29,6 @@ import {
   random,
   rawPair,
   rejection,
-  runPython,
   socketError,
   socketPair,
   streamBytes,

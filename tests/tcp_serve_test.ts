@@ -11,13 +11,11 @@ import {
   type TcpSocket,
   tryConnect,
 } from "../mod.ts";
+import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { runPython } from "./_helpers/python.ts";
 import {
-  assert,
-  assertEquals,
-  assertInstanceOf,
   delay,
   isPending,
-  runPython,
   text,
   utf8,
   within,

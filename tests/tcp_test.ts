@@ -11,10 +11,8 @@ import {
   type TcpSocket,
   tryConnect,
 } from "../mod.ts";
+import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
 import {
-  assert,
-  assertEquals,
-  assertInstanceOf,
   closedPort,
   delay,
   fullListener,

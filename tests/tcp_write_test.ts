@@ -13,8 +13,10 @@ import {
   assert,
   assertEquals,
   assertInstanceOf,
-  closeQuietly,
   concat,
+} from "./_helpers/assert.ts";
+import {
+  closeQuietly,
   delay,
   firstMismatch,
   frameError,

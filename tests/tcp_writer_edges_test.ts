@@ -7,6 +7,10 @@ import { connect, type Framing, listen, serve } from "../mod.ts";
 import {
   assert,
   assertEquals,
+  assertRejects,
+  assertThrows,
+} from "./_helpers/assert.ts";
+import {
   closedPort,
   isPending,
   KiB,
@@ -16,14 +20,6 @@ import {
   streamBytes,
   within,
 } from "./_tcp_helpers.ts";
-import * as std from "@std/assert";
-
-const assertThrows: (fn: () => unknown, type: typeof RangeError) => unknown =
-  std.assertThrows;
-const assertRejects: (
-  fn: () => Promise<unknown>,
-  type: typeof RangeError,
-) => Promise<unknown> = std.assertRejects;
 
 Deno.test("flush: resolves once the bytes sent before it are written, while later sends keep it busy", async () => {
   await using pair = await rawPair({ highWaterMark: 128 * MiB });

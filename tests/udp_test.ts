@@ -11,7 +11,9 @@ import {
   assertRejects,
   assertStringIncludes,
   assertThrows,
-} from "@std/assert";
+} from "./_helpers/assert.ts";
+import { pythonOutput } from "./_helpers/python.ts";
+import { rejectsWithCode, runCase } from "./_udp_cases.ts";
 import {
   bindUdp,
   type Datagram,
@@ -39,34 +41,9 @@ function bound(): UdpSocket {
   return socket;
 }
 
-function granted(host: string): boolean {
-  return Deno.permissions.querySync({ name: "net", host }).state === "granted";
-}
-
 function tick(ms = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-async function rejectsWithCode(
-  promise: () => Promise<unknown>,
-  code: string,
-): Promise<SocketError> {
-  const error = await assertRejects(promise, SocketError);
-  assertEquals(error.code, code);
-  return error;
-}
-
-const hasPython = (() => {
-  try {
-    return new Deno.Command("python3", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
 
 // ---------------------------------------------------------------------------
 // Round trips
@@ -588,30 +565,19 @@ Deno.test("bindUdp: a taken port is EADDRINUSE with the runtime's error as cause
   assertStringIncludes(error.message, `127.0.0.1:${first.addr.port}`);
 });
 
-Deno.test({
-  name: "bindUdp: an address without --allow-net is EPERM",
-  ignore: granted("127.0.0.2"),
-  fn() {
-    const error = assertThrows(
-      () => bindUdp({ hostname: "127.0.0.2" }),
-      SocketError,
-    );
-    assertEquals(error.code, "EPERM");
-    assertInstanceOf(error.cause, Deno.errors.NotCapable);
-  },
+// The next three run in a `deno run` with exactly the --allow-net they need
+// (tests/_udp_cases.ts), whatever this test run was granted.
+
+Deno.test("bindUdp: an address without --allow-net is EPERM", async () => {
+  const run = await runCase("bindUdp-EPERM");
+  assert(run.success, run.stderr);
+  assertEquals(run.stdout, "ok bindUdp-EPERM\n");
 });
 
-Deno.test({
-  name: "sendTo: a destination without --allow-net is EPERM",
-  ignore: granted("127.0.0.2"),
-  async fn() {
-    using socket = bindUdp();
-    const error = await rejectsWithCode(
-      () => socket.sendTo("x", { hostname: "127.0.0.2", port: 9 }),
-      "EPERM",
-    );
-    assertInstanceOf(error.cause, Deno.errors.NotCapable);
-  },
+Deno.test("sendTo: a destination without --allow-net is EPERM", async () => {
+  const run = await runCase("sendTo-EPERM");
+  assert(run.success, run.stderr);
+  assertEquals(run.stdout, "ok sendTo-EPERM\n");
 });
 
 Deno.test("sendTo: an IPv6 destination from an IPv4 socket is EAFNOSUPPORT", async () => {
@@ -830,23 +796,10 @@ Deno.test("multicast: an IPv6 membership has no TTL setting", async () => {
   await membership.leave();
 });
 
-Deno.test({
-  name:
-    "multicast: a datagram sent to the group reaches a member (needs --allow-net=0.0.0.0,239.255.0.3)",
-  ignore: !granted("0.0.0.0") || !granted("239.255.0.3"),
-  async fn() {
-    using member = bindUdp({ hostname: "0.0.0.0", loopback: true });
-    member.timeout = 2000;
-    const membership = await member.joinMulticast("239.255.0.3", "127.0.0.1");
-    using sender = bindUdp({ loopback: true });
-    await sender.sendTo("to the group", {
-      hostname: "239.255.0.3",
-      port: member.addr.port,
-    });
-    const datagram = await member.recvFrom();
-    assertEquals(text(datagram.data), "to the group");
-    await membership.leave();
-  },
+Deno.test("multicast: a datagram sent to the group reaches a member (in a run with --allow-net=0.0.0.0,239.255.0.3)", async () => {
+  const run = await runCase("multicast-loopback");
+  assert(run.success, run.stderr);
+  assertEquals(run.stdout, "ok multicast-loopback\n");
 });
 
 // ---------------------------------------------------------------------------
@@ -925,14 +878,9 @@ client.close()
 Deno.test({
   name:
     "a Python peer (socket.socket(AF_INET, SOCK_DGRAM), sendto, recvfrom) exchanges datagrams with us",
-  ignore: !hasPython,
   async fn() {
     using server = bound();
-    const python = new Deno.Command("python3", {
-      args: ["-c", PYTHON_CLIENT, String(server.addr.port)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const python = pythonOutput(PYTHON_CLIENT, String(server.addr.port));
     // The echo server: reply with the payload reversed.
     const seen: Uint8Array[] = [];
     const ports = new Set<number>();

@@ -45,8 +45,8 @@ export interface PythonOptions {
 
 /**
  * Runs `code` with `python3 -c code ...args` to completion and returns its
- * exit status and everything it wrote. Fails if python3 is missing or the
- * script runs longer than `timeoutMs`.
+ * exit status and everything it wrote. Throws at once if python3 is missing;
+ * rejects if the script runs longer than `timeoutMs`.
  *
  * @param code The script.
  * @param args Its `sys.argv[1:]`.
@@ -62,16 +62,25 @@ export interface PythonOptions {
  * assertEquals(new TextDecoder().decode(output.stdout), "hi\n");
  * ```
  */
-export async function pythonOutput(
+export function pythonOutput(
   code: string,
   ...args: (string | PythonOptions)[]
 ): Promise<Deno.CommandOutput> {
   const { argv, timeoutMs } = split(args);
+  // Spawned now, so a missing python3 throws here, before the test waits on
+  // a peer that never started.
   const child = spawn(["-c", code, ...argv], {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   });
+  return collect(child, timeoutMs);
+}
+
+async function collect(
+  child: Deno.ChildProcess,
+  timeoutMs: number,
+): Promise<Deno.CommandOutput> {
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;
