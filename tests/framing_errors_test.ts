@@ -8,8 +8,8 @@ import {
   assertStrictEquals,
   assertStringIncludes,
   assertThrows,
-} from "@std/assert";
-import { concat } from "@std/bytes";
+  concat,
+} from "./_helpers/assert.ts";
 import {
   decodeFrames,
   DecoderStream,

@@ -3,8 +3,7 @@
 // every boundary, a seeded random property test, and long frames in small
 // chunks (linear cost, checked without timing: timing is bench/'s job).
 
-import { assert, assertEquals } from "@std/assert";
-import { concat, equals } from "@std/bytes";
+import { assert, assertEquals, concat, equals } from "./_helpers/assert.ts";
 import {
   delimited,
   FrameDecoder,
@@ -21,21 +20,10 @@ import {
   type DecodeState,
 } from "../framing/types.ts";
 import { naiveIndexOf } from "./_fuzz.ts";
+import { Rng } from "./_helpers/random.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-
-/** mulberry32: a small seeded PRNG, so every failure can be replayed. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
-}
 
 /** The stream of `values` encoded one after another, and where each frame ends. */
 function encodeAll<T>(
@@ -346,7 +334,8 @@ const generators: Generator<unknown>[] = [
 
 for (const { name, framing, values: generate } of generators) {
   Deno.test(`property: ${SETS} random value sets, random / 1-byte / single chunks agree: ${name}`, () => {
-    const random = prng(0x5eed + name.length * 7919);
+    const rng = new Rng(0x5eed + name.length * 7919);
+    const random = (n: number) => rng.int(n);
     let frames = 0;
     for (let set = 0; set < SETS; set++) {
       const values = generate(random);

@@ -10,8 +10,8 @@ import {
   assertEquals,
   assertStrictEquals,
   assertThrows,
-} from "@std/assert";
-import { concat } from "@std/bytes";
+  concat,
+} from "./_helpers/assert.ts";
 import {
   decodeFrames,
   DecoderStream,
@@ -27,22 +27,13 @@ import {
   message,
 } from "../framing/mod.ts";
 import { codecOf, type DecodeState } from "../framing/types.ts";
+import { python } from "./_helpers/python.ts";
+import { Rng } from "./_helpers/random.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
-/** Runs `code` in a real Python and returns what it printed. */
-async function python(code: string, ...args: string[]): Promise<string> {
-  const { code: status, stdout, stderr } = await new Deno.Command("python3", {
-    args: ["-c", code, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (status !== 0) throw new Error(`python3 failed: ${text(stderr)}`);
-  return text(stdout).trim();
-}
 
 /** The payload both sides build for a length: bytes (7i + 1) mod 256. */
 function pattern(length: number): Uint8Array {
@@ -284,11 +275,8 @@ Deno.test("FrameDecoder: values returned earlier are never overwritten by later 
   // Frames of 0..300 bytes in chunks of 1..200 bytes: frames straddle chunks,
   // so most are decoded from the decoder's own buffer, which refills, grows
   // and compacts many times over the 600 KiB pushed.
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const rng = new Rng(7);
+  const random = (n: number) => rng.int(n);
   const payloads = Array.from({ length: 4000 }, (_, i) => {
     const payload = new Uint8Array(random(301));
     payload.fill(i % 251);
@@ -465,11 +453,8 @@ function rechunk(
   seed: number,
   maxChunk: number,
 ): TransformStream<Uint8Array, Uint8Array> {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return 1 + (state % maxChunk);
-  };
+  const rng = new Rng(seed);
+  const next = () => rng.range(1, maxChunk);
   let pending = new Uint8Array(0);
   return new TransformStream({
     transform(chunk, controller) {

@@ -4,7 +4,7 @@
 
 import * as mod from "../mod.ts";
 import * as framing from "../framing/mod.ts";
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "./_helpers/assert.ts";
 
 const FRAMING_VALUES = [
   "DecoderStream",

@@ -368,8 +368,9 @@ export const unreachable: (msg?: string) => never = std.unreachable;
  * assertEquals(concat([new Uint8Array([1]), new Uint8Array([2, 3])]), new Uint8Array([1, 2, 3]));
  * ```
  */
-export const concat: (buffers: readonly Uint8Array[]) => Uint8Array =
-  stdBytes.concat;
+export const concat: (
+  buffers: readonly Uint8Array[],
+) => Uint8Array<ArrayBuffer> = stdBytes.concat;
 
 /**
  * Whether two byte arrays hold the same bytes.
