@@ -27,12 +27,18 @@ export {
   FrameError,
   type FrameErrorCode,
   type Framing,
+  lengthField,
+  type LengthFieldOptions,
   lengthPrefixed,
   type LengthPrefixOptions,
   type Message,
   message,
   type MessageFraming,
   type MessageOptions,
+  netstring,
+  type NetstringOptions,
+  varintPrefixed,
+  type VarintPrefixOptions,
 } from "./framing/mod.ts";
 export { SocketError } from "./errors.ts";
 export {

@@ -1,4 +1,4 @@
-// Unsigned integers of 1, 2, 4 or 8 bytes in either byte order: the length
+// Unsigned integers of 1, 2, 3, 4 or 8 bytes in either byte order: the length
 // fields of the length-prefixed codecs. Hand-unrolled: a DataView per call
 // costs more than the decode around it.
 
@@ -17,6 +17,10 @@ const read32le: ReadUint = (b, i) =>
 const READERS: Record<number, [big: ReadUint, little: ReadUint]> = {
   1: [(b, i) => b[i], (b, i) => b[i]],
   2: [(b, i) => (b[i] << 8) | b[i + 1], (b, i) => b[i] | (b[i + 1] << 8)],
+  3: [
+    (b, i) => (b[i] << 16) | (b[i + 1] << 8) | b[i + 2],
+    (b, i) => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16),
+  ],
   4: [read32be, read32le],
   8: [
     (b, i) => read32be(b, i) * TWO_32 + read32be(b, i + 4),

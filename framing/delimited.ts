@@ -11,8 +11,20 @@
  * +-----------+----+-----+----+
  * ```
  *
+ * `delimited({ trimCr: true })`: LF and CRLF lines alike, as HTTP, SMTP and
+ * Redis peers send them (and people typing into `nc` or telnet); a `"\r"`
+ * right before the `"\n"` goes with it, even when a chunk ends between them:
+ *
+ * ```text
+ * INPUT                                       DECODED
+ * +---------+----+----+---------+----+
+ * | G E T   | \r | \n | P I N G | \n |         "GET", "PING"
+ * +---------+----+----+---------+----+
+ * ```
+ *
  * A line longer than `maxFrameBytes` (1 MiB by default) is `FRAME_TOO_LARGE`
- * as soon as that many bytes are buffered without a delimiter.
+ * as soon as that many bytes are buffered without a delimiter (with
+ * `trimCr`, the limit does not count the `"\r"` of a `"\r\n"`).
  *
  * @module
  */
@@ -44,7 +56,17 @@ export interface DelimitedOptions {
    * @default {1048576}
    */
   maxFrameBytes?: number;
+  /**
+   * With the delimiter `"\n"` only: a line ending `"\r\n"` loses its `"\r"`
+   * too, so LF and CRLF peers both work. `encode` writes `"\n"` alone and
+   * refuses a value ending in `"\r"` (it would not come back the same).
+   * @default {false}
+   */
+  trimCr?: boolean;
 }
+
+const LF = 0x0a;
+const CR = 0x0d;
 
 /** Index of `needle` in `bytes[from, to)`, or -1. */
 function indexOf(
@@ -107,6 +129,7 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
   readonly [CODEC]: Codec<Uint8Array> = this;
   readonly #delimiter: Uint8Array;
   readonly #maxFrameBytes: number;
+  readonly #trimCr: boolean;
 
   constructor(options: DelimitedOptions) {
     const delimiter = options.delimiter ?? "\n";
@@ -115,6 +138,15 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
       : delimiter.slice();
     if (this.#delimiter.length === 0) {
       throw new TypeError("Cannot create framing: the delimiter is empty");
+    }
+    this.#trimCr = options.trimCr ?? false;
+    if (
+      this.#trimCr &&
+      (this.#delimiter.length !== 1 || this.#delimiter[0] !== LF)
+    ) {
+      throw new TypeError(
+        'Cannot create framing: trimCr works with the delimiter "\\n" only',
+      );
     }
     this.#maxFrameBytes = checkLimit(
       "maxFrameBytes",
@@ -145,6 +177,11 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
         `Cannot encode line: its end and the delimiter form a delimiter at index ${early}`,
       );
     }
+    if (this.#trimCr && value[length - 1] === CR) {
+      throw new TypeError(
+        'Cannot encode line: it ends in "\\r", which trimCr would take for part of its line ending',
+      );
+    }
     return length + this.#delimiter.length;
   }
 
@@ -158,6 +195,7 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
     offset: number,
     state?: DecodeState,
   ): { value: Uint8Array; next: number } | null {
+    if (this.#trimCr) return this.#decodeTrimCr(bytes, offset, state);
     const delimiterBytes = this.#delimiter.length;
     const max = this.#maxFrameBytes;
     // The delimiter must start within `max` bytes; look no further than that.
@@ -188,6 +226,37 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
     if (state) state.scanned = Math.max(0, buffered - delimiterBytes + 1);
     return null;
   }
+
+  /** `decode` for `trimCr`: up to `max` bytes, then `"\n"` or `"\r\n"`. */
+  #decodeTrimCr(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: Uint8Array; next: number } | null {
+    const max = this.#maxFrameBytes;
+    // The "\n" ends a line of `max` bytes at offset + max + 1 at the latest
+    // (after its "\r"); found later, the line is over the limit.
+    const at = bytes.indexOf(LF, offset + (state?.scanned ?? 0));
+    if (at !== -1 && at <= offset + max + 1) {
+      const end = at > offset && bytes[at - 1] === CR ? at - 1 : at;
+      if (end - offset > max) {
+        throw tooLarge("decode line: the line is", end - offset, max);
+      }
+      return { value: view(bytes, offset, end), next: at + 1 };
+    }
+    const buffered = bytes.length - offset;
+    // Over the limit unless what is past it is the "\r" of a "\r\n".
+    if (buffered > max + 1 || (buffered > max && bytes[offset + max] !== CR)) {
+      throw tooLarge(
+        "decode line: no delimiter within the limit, buffered",
+        buffered,
+        max,
+      );
+    }
+    // Everything scanned is final: a "\r" before the "\n" is looked back at.
+    if (state) state.scanned = buffered;
+    return null;
+  }
 }
 
 /**
@@ -196,7 +265,8 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
  *
  * @param options The delimiter and the longest value accepted.
  * @returns A framing of `Uint8Array` values.
- * @throws {TypeError} The delimiter is empty.
+ * @throws {TypeError} The delimiter is empty, or `trimCr` is set with a
+ * delimiter other than `"\n"`.
  * @throws {RangeError} `maxFrameBytes` is not a non-negative safe integer.
  *
  * @example CRLF lines, the delimiter split across chunks
@@ -208,6 +278,18 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
  * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
  * assertEquals(decoder.push(new TextEncoder().encode("PING\r")), []);
  * assertEquals(decoder.push(new TextEncoder().encode("\n\r\n")).map(text), ["PING", ""]);
+ * ```
+ *
+ * @example LF and CRLF lines alike
+ * ```ts
+ * import { delimited, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(delimited({ trimCr: true }));
+ * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+ * const lines = decoder.push(new TextEncoder().encode("GET / HTTP/1.1\r\nPING\nSET\r"));
+ * assertEquals(lines.map(text), ["GET / HTTP/1.1", "PING"]);
+ * assertEquals(decoder.push(new TextEncoder().encode("\n")).map(text), ["SET"]);
  * ```
  */
 export function delimited(options: DelimitedOptions = {}): Framing<Uint8Array> {

@@ -20,9 +20,23 @@
  * +----------------+---------------+
  * ```
  *
+ * `headerBytes` may be 1, 2, 3, 4 or 8; 3 is the width of MySQL's packet
+ * length and of TLS handshake messages. With `lengthIncludesHeader: true` the
+ * length counts its own header bytes too, as PostgreSQL's StartupMessage
+ * does; the value is still the payload alone, and a length smaller than the
+ * header is `BAD_HEADER`:
+ *
+ * ```text
+ * INPUT (9 bytes)                       DECODED
+ * +-- len: u32be --+--- payload ---+
+ * | 00 00 00 09    | h e l l o     |    "hello" (9 = 4 + 5)
+ * +----------------+---------------+
+ * ```
+ *
  * @module
  */
 
+import { FrameError } from "../errors.ts";
 import {
   checkBytes,
   checkLimit,
@@ -51,7 +65,7 @@ export interface LengthPrefixOptions {
    * Width of the length header in bytes.
    * @default {4}
    */
-  headerBytes?: 1 | 2 | 4 | 8;
+  headerBytes?: 1 | 2 | 3 | 4 | 8;
   /**
    * Byte order of the header. `false` is network byte order (big-endian);
    * `true` matches Python's `struct.pack("i", n)` on x86.
@@ -64,12 +78,22 @@ export interface LengthPrefixOptions {
    * @default {16777216}
    */
   maxFrameBytes?: number;
+  /**
+   * Whether the length counts its own header bytes too, as in PostgreSQL's
+   * StartupMessage. The value is still the payload alone, and
+   * `maxFrameBytes` still bounds the payload; a length smaller than the
+   * header is `BAD_HEADER`.
+   * @default {false}
+   */
+  lengthIncludesHeader?: boolean;
 }
 
 class LengthPrefixedFraming
   implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
   readonly [CODEC]: Codec<Uint8Array> = this;
   readonly #headerBytes: number;
+  /** What the length counts beyond the payload: `headerBytes` or 0. */
+  readonly #included: number;
   readonly #maxFrameBytes: number;
   readonly #read: ReadUint;
   readonly #bigEndian32: boolean;
@@ -77,19 +101,20 @@ class LengthPrefixedFraming
 
   constructor(options: LengthPrefixOptions) {
     const headerBytes = options.headerBytes ?? 4;
-    if (![1, 2, 4, 8].includes(headerBytes)) {
+    if (![1, 2, 3, 4, 8].includes(headerBytes)) {
       throw new RangeError(
-        `Cannot create framing: headerBytes must be 1, 2, 4 or 8, got ${headerBytes}`,
+        `Cannot create framing: headerBytes must be 1, 2, 3, 4 or 8, got ${headerBytes}`,
       );
     }
     const littleEndian = options.littleEndian ?? false;
     this.#headerBytes = headerBytes;
+    this.#included = options.lengthIncludesHeader ? headerBytes : 0;
     this.#maxFrameBytes = Math.min(
       checkLimit(
         "maxFrameBytes",
         options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       ),
-      uintMax(headerBytes),
+      uintMax(headerBytes) - this.#included,
     );
     this.#read = uintReader(headerBytes, littleEndian);
     this.#bigEndian32 = headerBytes === 4 && !littleEndian;
@@ -111,7 +136,7 @@ class LengthPrefixedFraming
   }
 
   write(value: Uint8Array, target: Uint8Array, offset: number): void {
-    this.#write(target, offset, value.length);
+    this.#write(target, offset, value.length + this.#included);
     target.set(value, offset + this.#headerBytes);
   }
 
@@ -122,7 +147,15 @@ class LengthPrefixedFraming
   ): { value: Uint8Array; next: number } | null {
     const headerBytes = this.#headerBytes;
     if (bytes.length - offset < headerBytes) return null;
-    const length = this.#lengthAt(bytes, offset);
+    const length = this.#lengthAt(bytes, offset) - this.#included;
+    if (length < 0) {
+      throw new FrameError(
+        "BAD_HEADER",
+        `Cannot decode frame: the header says ${
+          length + this.#included
+        } bytes, fewer than its own ${headerBytes} (lengthIncludesHeader)`,
+      );
+    }
     if (length > this.#maxFrameBytes) {
       throw tooLarge(
         "decode frame: header announces",
@@ -156,6 +189,7 @@ class LengthPrefixedFraming
   ): { next: number; end: number } {
     // One call per write buffer instead of two calls per frame.
     const headerBytes = this.#headerBytes;
+    const included = this.#included;
     const maxFrameBytes = this.#maxFrameBytes;
     const size = target.length;
     let end = offset;
@@ -165,7 +199,7 @@ class LengthPrefixedFraming
       if (!(value instanceof Uint8Array)) break;
       const length = value.length;
       if (length > maxFrameBytes || size - end < headerBytes + length) break;
-      this.#write(target, end, length);
+      this.#write(target, end, length + included);
       target.set(value, end + headerBytes);
       end += headerBytes + length;
     }
@@ -174,15 +208,16 @@ class LengthPrefixedFraming
 
   decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
     const headerBytes = this.#headerBytes;
+    const included = this.#included;
     const maxFrameBytes = this.#maxFrameBytes;
     const size = bytes.length;
     // The view's arguments hoisted: one `.buffer` per call, not per frame.
     const buffer = bytes.buffer;
     const base = bytes.byteOffset + headerBytes;
     while (size - offset >= headerBytes) {
-      const length = this.#lengthAt(bytes, offset);
+      const length = this.#lengthAt(bytes, offset) - included;
       const end = offset + headerBytes + length;
-      if (length > maxFrameBytes || end > size) break;
+      if (length > maxFrameBytes || length < 0 || end > size) break;
       out.push(new Uint8Array(buffer, base + offset, length));
       offset = end;
     }
@@ -196,7 +231,7 @@ class LengthPrefixedFraming
  *
  * @param options Header width, byte order and the largest payload accepted.
  * @returns A framing of `Uint8Array` payloads.
- * @throws {RangeError} `headerBytes` is not 1, 2, 4 or 8, or `maxFrameBytes`
+ * @throws {RangeError} `headerBytes` is not 1, 2, 3, 4 or 8, or `maxFrameBytes`
  * is not a non-negative safe integer.
  *
  * @example Talking to a Python peer using `struct.pack("i", n)` on x86
@@ -209,6 +244,16 @@ class LengthPrefixedFraming
  * assertEquals([...bytes], [3, 0, 0, 0, 0x61, 0x62, 0x63]);
  * const decoded = framing.decode(bytes, 0);
  * assertEquals(decoded?.next, 7);
+ * ```
+ *
+ * @example A length that counts itself: PostgreSQL's StartupMessage
+ * ```ts
+ * import { lengthPrefixed } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const startup = lengthPrefixed({ lengthIncludesHeader: true });
+ * const body = new Uint8Array([0, 3, 0, 0, 0]); // protocol 3.0, no parameters
+ * assertEquals([...startup.encode(body).subarray(0, 4)], [0, 0, 0, 9]);
  * ```
  */
 export function lengthPrefixed(

@@ -9,8 +9,11 @@
  *
  * | codec | frame on the wire |
  * | --- | --- |
- * | {@linkcode lengthPrefixed} | a 1-, 2-, 4- or 8-byte length, then the payload |
- * | {@linkcode delimited} | the value, then a delimiter (`"\n"` by default) |
+ * | {@linkcode lengthPrefixed} | a 1-, 2-, 3-, 4- or 8-byte length, then the payload |
+ * | {@linkcode lengthField} | a length field inside a larger header (PostgreSQL, MySQL) |
+ * | {@linkcode varintPrefixed} | a varint length, then the payload (protobuf delimited) |
+ * | {@linkcode netstring} | `5:hello,` |
+ * | {@linkcode delimited} | the value, then a delimiter (`"\n"` by default; `trimCr` for CRLF) |
  * | {@linkcode message} | a 4-byte length, a JSON header with `size`, then the body |
  *
  * Each codec's file draws its frames. {@linkcode FrameDecoder} drives any
@@ -53,6 +56,9 @@ export {
   lengthPrefixed,
   type LengthPrefixOptions,
 } from "./length_prefixed.ts";
+export { lengthField, type LengthFieldOptions } from "./length_field.ts";
+export { varintPrefixed, type VarintPrefixOptions } from "./varint.ts";
+export { netstring, type NetstringOptions } from "./netstring.ts";
 export { delimited, type DelimitedOptions } from "./delimited.ts";
 export {
   type Message,

@@ -14,8 +14,11 @@ const FRAMING_VALUES = [
   "decodeFrames",
   "delimited",
   "encodeFrame",
+  "lengthField",
   "lengthPrefixed",
   "message",
+  "netstring",
+  "varintPrefixed",
 ];
 
 Deno.test("mod.ts exports exactly the public API", () => {
