@@ -19,12 +19,10 @@ import {
   checkHeavy,
   type FuzzStats,
   heavyCases,
-  hex32,
-  randomSeed,
   replayCase,
-  Rng,
   runFuzz,
 } from "../tests/_fuzz.ts";
+import { hex32, parseSeed, randomSeed, Rng } from "../tests/_helpers/random.ts";
 
 interface Flags {
   seconds?: string | number;
@@ -49,6 +47,16 @@ function env(name: string): string | undefined {
   const state = Deno.permissions.querySync({ name: "env", variable: name })
     .state;
   return state === "granted" ? Deno.env.get(name) : undefined;
+}
+
+/** A seed from --seed, --replay or FUZZ_SEED; exits with a message if bad. */
+function toSeed(text: string | number, what: string): number {
+  try {
+    return parseSeed(String(text));
+  } catch (error) {
+    console.error(`fuzz: ${what}: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
 }
 
 function toNumber(text: string | number | undefined, what: string): number {
@@ -108,7 +116,7 @@ function summary(stats: FuzzStats): string {
 }
 
 if (flags.replay !== undefined) {
-  const seed = toNumber(flags.replay, "--replay") >>> 0;
+  const seed = toSeed(flags.replay, "--replay");
   try {
     console.log(await replayCase(seed));
   } catch (error) {
@@ -123,9 +131,7 @@ const seconds = toNumber(
   "--seconds",
 );
 const seedText = flags.seed ?? env("FUZZ_SEED");
-const seed = seedText === undefined
-  ? randomSeed()
-  : toNumber(seedText, "--seed") >>> 0;
+const seed = seedText === undefined ? randomSeed() : toSeed(seedText, "--seed");
 console.log(`fuzz: seed ${hex32(seed)}, ${seconds} s`);
 
 const started = performance.now();
@@ -161,7 +167,11 @@ try {
     }; ReadBuffer runs: ${stats.readBufferRuns}; EncoderStream runs: ${stats.encoderStreamRuns}`,
   );
 } catch (error) {
-  console.error(`fuzz: FAILED (seed ${hex32(seed)})`);
+  console.error(
+    `fuzz: FAILED (seed ${hex32(seed)}; rerun: deno task fuzz --seed ${
+      hex32(seed)
+    })`,
+  );
   console.error(error);
   Deno.exit(1);
 }

@@ -19,7 +19,8 @@
 //   reference to a chunk it was given (chunks are scribbled over after push);
 // - Object.prototype is never touched.
 
-import { concat as concatBytes } from "@std/bytes";
+import { concat } from "./_helpers/assert.ts";
+import { caseSeed, hex32, Rng } from "./_helpers/random.ts";
 import {
   DecoderStream,
   delimited,
@@ -44,108 +45,16 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const utf8 = new TextEncoder();
 
 // ---------------------------------------------------------------------------
-// PRNG
+// PRNG: tests/_helpers/random.ts, re-exported for fuzz_test.ts and bench/
 
-/** A 32-bit integer hash (murmur3's finaliser); spreads seeds apart. */
-export function mix32(value: number): number {
-  let x = (value + 0x9e3779b9) | 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** The seed of case `index` of a run seeded with `seed`. */
-export function caseSeed(seed: number, index: number): number {
-  return mix32((seed ^ mix32(index)) >>> 0);
-}
-
-/** `0x`-prefixed hex of a 32-bit seed. */
-export function hex32(value: number): string {
-  return "0x" + (value >>> 0).toString(16).padStart(8, "0");
-}
-
-/** A fresh random 32-bit seed. */
-export function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
-}
-
-/** sfc32: small, fast, and good enough to drive a fuzzer reproducibly. */
-export class Rng {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d = 1;
-
-  constructor(seed: number) {
-    this.#a = mix32(seed);
-    this.#b = mix32(this.#a ^ 0x1234567);
-    this.#c = mix32(this.#b ^ 0x7654321);
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  u32(): number {
-    const t0 = (this.#a + this.#b) | 0;
-    this.#a = this.#b ^ (this.#b >>> 9);
-    this.#b = (this.#c + (this.#c << 3)) | 0;
-    this.#c = (this.#c << 21) | (this.#c >>> 11);
-    this.#d = (this.#d + 1) | 0;
-    const t = (t0 + this.#d) | 0;
-    this.#c = (this.#c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** A uniform float in [0, 1). */
-  float(): number {
-    return this.u32() / 4294967296;
-  }
-
-  /** A uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.float() * n);
-  }
-
-  /** A uniform integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-
-  /** True with probability `p`. */
-  chance(p: number): boolean {
-    return this.float() < p;
-  }
-
-  /** One of `items`. */
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-
-  /** `n` random bytes, drawn from `alphabet` when given. */
-  bytes(n: number, alphabet?: Uint8Array): Uint8Array {
-    const out = new Uint8Array(n);
-    if (alphabet && alphabet.length > 0) {
-      for (let i = 0; i < n; i++) out[i] = alphabet[this.int(alphabet.length)];
-    } else {
-      for (let i = 0; i < n; i += 4) {
-        const word = this.u32();
-        for (let k = 0; k < 4 && i + k < n; k++) out[i + k] = word >>> (8 * k);
-      }
-    }
-    return out;
-  }
-
-  /** A length in [0, max], skewed small, sometimes exactly `max`. */
-  length(max: number): number {
-    const cap = Math.min(max, 1 << 16);
-    const r = this.float();
-    if (r < 0.1) return 0;
-    if (r < 0.45) return Math.min(cap, this.range(1, 8));
-    if (r < 0.7) return Math.min(cap, this.range(1, 64));
-    if (r < 0.9) return Math.min(cap, this.range(1, 1024));
-    if (r < 0.95) return this.range(0, cap);
-    return max <= 1 << 16 ? max : this.range(0, Math.min(cap, 4096));
-  }
-}
+export {
+  caseSeed,
+  hex32,
+  mix32,
+  parseSeed,
+  randomSeed,
+  Rng,
+} from "./_helpers/random.ts";
 
 // ---------------------------------------------------------------------------
 // Framings under test
@@ -403,7 +312,6 @@ function randomValue(rng: Rng, config: Config): unknown {
 }
 
 // The npm build of @std/bytes ships no types.
-const concat: (parts: Uint8Array[]) => Uint8Array = concatBytes;
 
 /** A valid encoded stream, with where each frame starts. */
 export interface Seed {
@@ -1889,7 +1797,7 @@ export function fuzzEncodeManyOnce(rng: Rng): string {
   } catch (error) {
     fail(`encodeMany threw ${describeError(error)}`);
   }
-  const bytes = concatBytes(expected);
+  const bytes = concat(expected);
   const where = `encodeMany of ${values.length} values from ${from}`;
   if (got.next !== next) fail(`${where}: stopped at ${got.next}, not ${next}`);
   if (got.end !== offset + bytes.length) {

@@ -2,12 +2,14 @@
 // every framing in random chunkings. The only allowed outcomes are values or
 // a FrameError; no other exception, no hang, memory bounded by the limits.
 //
-// Bounded: each fuzz loop stops at a case count or a time budget, whichever
-// comes first. The seed is random per run and printed in any failure; set
-// FUZZ_SEED (with --allow-env) to rerun one. `deno task fuzz` runs the same
-// driver for longer (bench/fuzz.ts).
+// Bounded: each fuzz loop stops at a case count; its time budget, about ten
+// times what those cases take, only guards against a hang on a very slow
+// machine. The seed is fixed (FIXED_SEED), so every CI run fuzzes the same
+// cases; failures print it. Set FUZZ_SEED (with --allow-env) to run others.
+// `deno task fuzz` runs the same driver for longer, from a random seed it
+// prints (bench/fuzz.ts).
 
-import * as std from "@std/assert";
+import { assert, assertEquals, assertThrows } from "./_helpers/assert.ts";
 import {
   delimited,
   encodeFrame,
@@ -16,7 +18,7 @@ import {
   type FrameErrorCode,
   lengthPrefixed,
   message,
-} from "../framing.ts";
+} from "../framing/mod.ts";
 import {
   caseSeed,
   checkAll,
@@ -31,20 +33,18 @@ import {
   makeConfig,
   messageFrame,
   nested,
-  randomSeed,
+  parseSeed,
   reference,
   Rng,
   runFuzz,
   writeUint,
 } from "./_fuzz.ts";
 
-const assertEquals: (actual: unknown, expected: unknown, msg?: string) => void =
-  std.assertEquals;
-const assert: (condition: unknown, msg?: string) => asserts condition =
-  std.assert;
-
 const MiB = 1024 * 1024;
 const utf8 = new TextEncoder();
+
+/** The seed of `deno task test`: the same cases on every run. */
+const FIXED_SEED = 0x5eed0c0d;
 
 function seedFromEnv(): number {
   const granted = Deno.permissions.querySync({
@@ -52,7 +52,7 @@ function seedFromEnv(): number {
     variable: "FUZZ_SEED",
   }).state === "granted";
   const text = granted ? Deno.env.get("FUZZ_SEED") : undefined;
-  return text ? Number(text) >>> 0 : randomSeed();
+  return text ? parseSeed(text) : FIXED_SEED;
 }
 
 const SEED = seedFromEnv();
@@ -78,7 +78,7 @@ function external(): number {
 }
 
 Deno.test("fuzz: mutated streams in every framing and chunking give values or a FrameError", async () => {
-  const stats = await runFuzz({ seed: SEED, maxCases: 2000, timeMs: 3000 });
+  const stats = await runFuzz({ seed: SEED, maxCases: 400, timeMs: 30_000 });
   assert(stats.cases >= 100, `only ${stats.cases} cases ran`);
   const kinds = new Set(
     Object.keys(stats.outcomes).map((k) => k.split(" ")[0]),
@@ -88,9 +88,9 @@ Deno.test("fuzz: mutated streams in every framing and chunking give values or a 
 
 Deno.test("fuzz: encode round-trips or throws FRAME_TOO_LARGE, TypeError or RangeError", async () => {
   await seeded(0, () => {
-    const deadline = performance.now() + 1000;
+    const deadline = performance.now() + 10_000;
     const seen = new Set<string>();
-    for (let i = 0; i < 2000 && performance.now() < deadline; i++) {
+    for (let i = 0; i < 1000 && performance.now() < deadline; i++) {
       for (const outcome of fuzzEncodes(caseSeed(SEED ^ 0xe1, i))) {
         seen.add(outcome);
       }
@@ -103,8 +103,8 @@ Deno.test("fuzz: encode round-trips or throws FRAME_TOO_LARGE, TypeError or Rang
 
 Deno.test("fuzz: ReadBuffer matches a model and never overwrites a lent view", async () => {
   await seeded(0xb0, (rng) => {
-    const deadline = performance.now() + 600;
-    for (let i = 0; i < 200 && performance.now() < deadline; i++) {
+    const deadline = performance.now() + 6000;
+    for (let i = 0; i < 70 && performance.now() < deadline; i++) {
       fuzzReadBuffer(new Rng(rng.u32()));
     }
   });
@@ -243,7 +243,7 @@ Deno.test("fuzz: 100,000 levels of nesting are FRAME_TOO_LARGE or BAD_HEADER, ne
         littleEndian,
       );
       const decoder = new FrameDecoder(message({ littleEndian }));
-      const error = std.assertThrows(
+      const error = assertThrows(
         () => decoder.push(bytes.subarray(0, 4)),
         FrameError,
       ) as FrameError;
@@ -265,7 +265,7 @@ Deno.test("fuzz: a 10 MB header is FRAME_TOO_LARGE by default and handled under 
     const length = messageFrame(json).subarray(0, 4);
     const before = external();
     const decoder = new FrameDecoder(message());
-    const error = std.assertThrows(
+    const error = assertThrows(
       () => decoder.push(length),
       FrameError,
     ) as FrameError;
@@ -349,7 +349,7 @@ Deno.test("fuzz: lengths over maxFrameBytes are refused at the header without al
     ]
   ) {
     const before = external();
-    const error = std.assertThrows(
+    const error = assertThrows(
       () => new FrameDecoder(m).push(bytes),
       FrameError,
     ) as FrameError;
@@ -397,7 +397,7 @@ Deno.test("fuzz: a frame within a huge limit is buffered as it arrives, not allo
       `${header}: ${grown} bytes allocated for ${decoder.buffered} buffered`,
     );
     assertEquals(
-      (std.assertThrows(() => decoder.end(), FrameError) as FrameError).code,
+      (assertThrows(() => decoder.end(), FrameError) as FrameError).code,
       "INCOMPLETE_FRAME",
     );
   }
@@ -425,7 +425,7 @@ Deno.test("fuzz: delimited encode refuses a value whose end and the delimiter fo
   ];
   for (const [delimiter, value] of cases) {
     const framing = delimited({ delimiter });
-    std.assertThrows(() => framing.encode(utf8.encode(value)), TypeError);
+    assertThrows(() => framing.encode(utf8.encode(value)), TypeError);
   }
   // A near miss still round-trips.
   const framing = delimited({ delimiter: "\r\n\r\n" });
