@@ -31,6 +31,7 @@ import {
   SocketError,
   type TcpSocket,
 } from "../mod.ts";
+import { randomSeed, Rng } from "../tests/_helpers/random.ts";
 
 const USAGE = `Usage: deno task soak [options]
   (deno run --allow-net=127.0.0.1 bench/soak.ts [options])
@@ -83,20 +84,14 @@ function options(): Options {
     seconds: int("seconds", 30, 1, 3600),
     maxFrame: int("max-frame", 1024 * 1024, HEADER, 16 * 1024 * 1024),
     window: int("window", 1, 1, 64),
-    seed: int("seed", Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31),
+    seed: int("seed", randomSeed() >>> 1, 0, 2 ** 31),
   };
 }
 
-/** mulberry32: a small deterministic generator, a float in [0, 1). */
+/** Floats in [0, 1) from the tests' seeded generator. */
 function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.float();
 }
 
 /** Random bytes every frame body is cut from. */
