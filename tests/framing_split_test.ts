@@ -8,10 +8,13 @@ import {
   delimited,
   FrameDecoder,
   type Framing,
+  lengthField,
   lengthPrefixed,
   type LengthPrefixOptions,
   type Message,
   message,
+  netstring,
+  varintPrefixed,
 } from "../framing/mod.ts";
 import {
   CODEC,
@@ -115,6 +118,12 @@ function boundaryTable<T>(
 }
 
 const payloads = ["", "a", "hello", "", "sticky packets!"].map(utf8);
+const POSTGRES = lengthField({ offset: 1, headerBytes: 4, adjustment: -4 });
+const MYSQL = lengthField({
+  headerBytes: 3,
+  littleEndian: true,
+  adjustment: 1,
+});
 
 for (const headerBytes of [1, 2, 4, 8] as const) {
   for (const littleEndian of [false, true]) {
@@ -166,6 +175,79 @@ boundaryTable(
     { header: { size: 2 }, body: utf8("hi") },
     { header: { name: "é", size: 0 }, body: new Uint8Array(0) },
   ] satisfies Message[],
+);
+
+// The codecs for other people's protocols.
+
+for (const littleEndian of [false, true]) {
+  boundaryTable(
+    `lengthPrefixed 3-byte ${littleEndian ? "little" : "big"}-endian`,
+    lengthPrefixed({ headerBytes: 3, littleEndian }),
+    payloads,
+  );
+}
+boundaryTable(
+  "lengthPrefixed, the length includes the header (PostgreSQL's StartupMessage)",
+  lengthPrefixed({ lengthIncludesHeader: true }),
+  payloads,
+);
+boundaryTable(
+  "lengthPrefixed 2-byte little-endian, the length includes the header",
+  lengthPrefixed({
+    headerBytes: 2,
+    littleEndian: true,
+    lengthIncludesHeader: true,
+  }),
+  payloads,
+);
+/** PostgreSQL-style messages: a type byte, 4 length bytes to fill, a body. */
+const pgMessages = ["Z", "Tab", "C", "D\0\0x"].map((m) =>
+  concat([utf8(m[0]), new Uint8Array(4), utf8(m.slice(1))])
+).map((frame) => POSTGRES.encode(frame));
+boundaryTable(
+  "lengthField PostgreSQL (offset 1, adjustment -4)",
+  POSTGRES,
+  pgMessages,
+);
+boundaryTable(
+  "lengthField MySQL (3-byte little-endian, adjustment +1)",
+  MYSQL,
+  payloads.map((payload, seq) =>
+    MYSQL.encode(concat([new Uint8Array([0, 0, 0, seq]), payload]))
+  ),
+);
+const WHOLE = lengthField({ offset: 3, headerBytes: 2, adjustment: -5 });
+boundaryTable(
+  "lengthField, 2-byte field after a 3-byte prefix, counting the whole frame",
+  WHOLE,
+  ["abcde", "xyz\0\0payload", "\0\0\0\0\0"].map((f) => WHOLE.encode(utf8(f))),
+);
+boundaryTable("varintPrefixed", varintPrefixed(), [
+  ...payloads,
+  new Uint8Array(130).fill(7), // a 2-byte varint
+  utf8("after"),
+]);
+boundaryTable("netstring", netstring(), [
+  ...payloads,
+  utf8("0123456789,:"), // a 2-digit length; ":" and "," inside
+  utf8(""),
+]);
+const trimCr = delimited({ trimCr: true });
+/** LF and CRLF lines mixed: a line ending in "\r", or of odd length, gets "\r\n". */
+const mixedLines: CodecFraming<Uint8Array> = {
+  encode: (line: Uint8Array) =>
+    concat([
+      line,
+      utf8(line.length % 2 || line.at(-1) === 0x0d ? "\r\n" : "\n"),
+    ]),
+  decode: (bytes: Uint8Array, offset: number) => trimCr.decode(bytes, offset),
+  [CODEC]: codecOf(trimCr)!,
+};
+
+boundaryTable(
+  'delimited "\\n" with trimCr, lines ending "\\n" and "\\r\\n"',
+  mixedLines,
+  [...payloads, utf8("a\rb"), utf8("\r\r\r"), utf8("")],
 );
 
 // Named situations from the table, spelled out.
@@ -315,6 +397,25 @@ const messageGenerator: Generator<Message> = {
     }),
 };
 
+/** Random payloads, each made a value by `make` (a whole frame, say). */
+function madeGenerator(
+  name: string,
+  framing: Framing<Uint8Array>,
+  make: (payload: Uint8Array, i: number) => Uint8Array = (payload) => payload,
+  alphabet = new Uint8Array([0, 1, 255, 0x30, 0x3a, 0x2c, 0x0d, 0x80]),
+): Generator<Uint8Array> {
+  return {
+    name,
+    framing,
+    values: (random) =>
+      Array.from(
+        { length: random(12) },
+        (_, i) =>
+          make(randomBytes(random, randomLength(random, 600), alphabet), i),
+      ),
+  };
+}
+
 const generators: Generator<unknown>[] = [
   payloadGenerator("lengthPrefixed", {}),
   payloadGenerator("lengthPrefixed 1-byte", { headerBytes: 1 }),
@@ -330,6 +431,32 @@ const generators: Generator<unknown>[] = [
   lineGenerator("\r\n"),
   lineGenerator("--XY--"),
   messageGenerator as Generator<unknown>,
+  payloadGenerator(
+    "lengthPrefixed 3-byte little-endian, length includes header",
+    {
+      headerBytes: 3,
+      littleEndian: true,
+      lengthIncludesHeader: true,
+    },
+  ),
+  madeGenerator(
+    "lengthField PostgreSQL",
+    POSTGRES,
+    (body) => POSTGRES.encode(concat([utf8("D\0\0\0\0"), body])),
+  ),
+  madeGenerator(
+    "lengthField MySQL",
+    MYSQL,
+    (body, seq) => MYSQL.encode(concat([new Uint8Array([0, 0, 0, seq]), body])),
+  ),
+  madeGenerator("varintPrefixed", varintPrefixed()),
+  madeGenerator("netstring", netstring()),
+  madeGenerator(
+    'delimited "\\n" trimCr, LF and CRLF lines',
+    mixedLines,
+    (line) => line.map((byte) => byte === 0x0a ? 0x61 : byte),
+    new Uint8Array([0x0d, 0x0a, 0x61]),
+  ),
 ];
 
 for (const { name, framing, values: generate } of generators) {
