@@ -157,10 +157,10 @@ class LengthFieldFraming
     const field = length - this.#base;
     if (field > this.#fieldMax) {
       throw tooLarge(
-        "encode frame: its length field would be",
+        "encode frame: the length field would say",
         field,
         this.#fieldMax,
-        ", the most the field holds",
+        ` (the most ${this.#headerEnd - this.#offset} bytes hold)`,
       );
     }
     return length;
