@@ -1,7 +1,8 @@
 // A line-based chat room. Every line one client sends goes to all the others
 // as "name: text"; everyone is told when someone joins or leaves. The first
-// line a client sends is its name. Plain text lines, so `nc 127.0.0.1 9000`
-// is a client too; the `client` mode here sends `--name` and then stdin,
+// line a client sends is its name; a line may be 4 KiB long (a longer one
+// disconnects its sender). Plain text lines, so `nc 127.0.0.1 9000` is a
+// client too; the `client` mode here sends `--name` and then stdin,
 // printing what the room says.
 //
 // Run: deno run --allow-net=127.0.0.1:9000 examples/chat_room.ts server
@@ -11,9 +12,22 @@
 // other machines in, `--host 0.0.0.0` needs `--allow-net=0.0.0.0:9000` for
 // the server. Ctrl-C stops the server; Ctrl-D (end of input) leaves the room.
 //
-// A client that stops reading does not stall the room: each line to it is
-// buffered by its socket, and a client whose buffer stays full for 10 s is
-// dropped.
+// Every member's queue is bounded, so a member that stops reading costs the
+// server a bounded amount of memory however fast the others talk, and the
+// members that read get every line:
+// - Lines to a member are copied into its socket's write buffer (1 MiB,
+//   `highWaterMark`). Once that is full, each further line waits in a pending
+//   `send`; the room counts their bytes as the member's backlog.
+// - While a member's backlog is under 1 MiB (MAX_BACKLOG) nobody waits for
+//   it: a reader that lags in a burst catches up.
+// - Past that, the sender of the next line waits (stops reading, so TCP
+//   slows the sender down) until the member's backlog is under 1 MiB again:
+//   a fast talker goes at the pace of the members who read.
+// - A member that stays over 1 MiB behind for 5 s (SLOW_MEMBER_MS) is
+//   dropped: its socket is destroyed, which frees what it was owed, and the
+//   others are told it left. A member that never reads so holds up a flood
+//   once, for 5 s, and never a quiet room.
+// One member's queue thus holds at most about 2 MiB plus one line per talker.
 
 import {
   connect,
@@ -28,76 +42,173 @@ import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-/** One message per line, 4 KiB at most: a longer one disconnects its sender. */
-const lines = delimited({ maxFrameBytes: 4096 });
-/** How long a line may wait for a slow client's buffer to drain. */
-const SLOW_CLIENT_MS = 10_000;
+/** What a member says: one line, 4 KiB at most; a longer one disconnects it. */
+const said = delimited({ maxFrameBytes: 4096 });
+/**
+ * What the room sends: a line said, after its sender's name (at most 32
+ * characters and a "-2" to tell it apart), or a notice.
+ */
+const relayed = delimited({ maxFrameBytes: 8192 });
+const NEWLINE = encoder.encode("\n");
+/** A welcome names this many members at most, then counts the rest. */
+const LIST_NAMES = 20;
+/** Bytes of lines a member may have waiting before talkers wait for it. */
+const MAX_BACKLOG = 1024 * 1024;
+/** How long a member may stay over MAX_BACKLOG before it is dropped. */
+const SLOW_MEMBER_MS = 5000;
+
+/** A member of the room. */
+interface Member {
+  name: string;
+  /** Bytes of lines handed to its socket whose `send` has not settled. */
+  backlog: number;
+  /** While talkers wait for its backlog to shrink: settled when it has, or it is dropped. */
+  room?: {
+    resolvers: PromiseWithResolvers<void>;
+    timer: ReturnType<typeof setTimeout>;
+  };
+  /** Why the room dropped it, once it has. */
+  dropped?: string;
+}
+
+/** Whether a line is empty or only whitespace (decoded only when it starts with some). */
+function isBlank(line: Uint8Array): boolean {
+  const first = line[0];
+  const space = first === 0x20 || (first >= 0x09 && first <= 0x0d) ||
+    first >= 0x80; // maybe a Unicode space
+  return line.length === 0 || (space && decoder.decode(line).trim() === "");
+}
 
 /** Starts the chat server. */
 export function chatServer(
   options: { hostname?: string; port?: number; log?: (line: string) => void },
 ): Server {
   const log = options.log ?? console.log;
-  const members = new Map<TcpSocket, string>();
+  const members = new Map<TcpSocket, Member>();
   let guests = 0;
 
-  /** Sends `text` to every member except `from`, without waiting on any one of them. */
-  const broadcast = (text: string, from?: TcpSocket) => {
-    const line = encoder.encode(text);
-    for (const member of members.keys()) {
-      if (member !== from) deliver(member, line);
+  /**
+   * Sends a line, given as pieces, to every member except `from`. Returns a
+   * promise only when a member is over MAX_BACKLOG: the caller waits for it
+   * before it reads on.
+   */
+  const broadcast = (pieces: Uint8Array[], from?: TcpSocket) => {
+    let full: Promise<void>[] | undefined;
+    for (const [socket, member] of members) {
+      if (socket === from || member.dropped !== undefined) continue;
+      deliver(socket, member, pieces);
+      if (member.backlog > MAX_BACKLOG) {
+        (full ??= []).push(roomIn(socket, member));
+      }
     }
+    return full && Promise.all(full).then(() => {});
   };
-  const deliver = (member: TcpSocket, line: Uint8Array) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const slow = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error("too slow to read")),
-        SLOW_CLIENT_MS,
-      );
-    });
-    Promise.race([member.sendFrame(line), slow])
-      .catch(() => member.destroy()) // its handler then ends: "left"
-      .finally(() => clearTimeout(timer));
+  const notice = (text: string, from?: TcpSocket) => {
+    // Short and rare: never waited for.
+    void broadcast([encoder.encode(`${text}\n`)], from);
+  };
+  /**
+   * Hands a line to the member's socket. Each `send` copies its piece into
+   * the write buffer, in call order, so the pieces leave together and no
+   * array is made per line (a flood of them would be garbage for the GC). The
+   * last promise settles once they all have room, or with the write error.
+   */
+  const deliver = (socket: TcpSocket, member: Member, pieces: Uint8Array[]) => {
+    let length = 0;
+    for (let i = 0; i < pieces.length - 1; i++) {
+      socket.send(pieces[i]).catch(() => {}); // the last one reports it
+      length += pieces[i].length;
+    }
+    const last = pieces[pieces.length - 1];
+    length += last.length;
+    member.backlog += length;
+    socket.send(last).then(() => {
+      member.backlog -= length;
+      if (member.room && member.backlog <= MAX_BACKLOG) release(member);
+    }, (error) => drop(socket, member, `cannot write to it: ${error.message}`));
+  };
+  /** Settles once the member is under MAX_BACKLOG again, or has been dropped for not getting there in time. */
+  const roomIn = (socket: TcpSocket, member: Member) => {
+    const room = member.room ?? {
+      resolvers: Promise.withResolvers<void>(),
+      timer: setTimeout(
+        () =>
+          drop(
+            socket,
+            member,
+            `over ${MAX_BACKLOG} bytes behind for ${SLOW_MEMBER_MS} ms`,
+          ),
+        SLOW_MEMBER_MS,
+      ),
+    };
+    member.room = room;
+    return room.resolvers.promise;
+  };
+  const release = (member: Member) => {
+    if (!member.room) return;
+    clearTimeout(member.room.timer);
+    member.room.resolvers.resolve();
+    member.room = undefined;
+  };
+  /** Closes a member's socket at once, freeing what it was owed; its handler then ends. */
+  const drop = (socket: TcpSocket, member: Member, reason: string) => {
+    member.dropped ??= reason;
+    release(member);
+    socket.destroy();
   };
 
   return serve({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
-    framing: lines,
+    framing: said,
     shutdownTimeout: 1000,
     onError: (error) => log(`a client failed: ${error}`),
   }, async (socket) => {
     const first = await socket.recvFrame();
     if (first === null) return;
     let name = decoder.decode(first).trim().slice(0, 32) || `guest${++guests}`;
-    const taken = new Set(members.values());
+    const others = [...members.values()].map((member) => member.name);
+    const taken = new Set(others);
     for (let n = 2; taken.has(name); n++) {
       name = `${name.replace(/-\d+$/, "")}-${n}`;
     }
-    const others = [...members.values()];
-    members.set(socket, name);
+    const member: Member = { name, backlog: 0 };
+    members.set(socket, member);
     log(
       `${name} joined from ${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`,
     );
-    await socket.sendFrame(encoder.encode(
-      `* welcome, ${name}; ${
-        others.length === 0
-          ? "nobody else is here"
-          : `here: ${others.join(", ")}`
-      }`,
-    ));
-    broadcast(`* ${name} joined`, socket);
+    const listed = others.slice(0, LIST_NAMES).join(", ") +
+      (others.length > LIST_NAMES
+        ? ` and ${others.length - LIST_NAMES} more`
+        : "");
+    await socket.sendFrame(
+      encoder.encode(
+        `* welcome, ${name}; ${
+          others.length === 0 ? "nobody else is here" : `here: ${listed}`
+        }`,
+      ),
+      relayed,
+    );
+    notice(`* ${name} joined`, socket);
+    const prefix = encoder.encode(`${name}: `);
     try {
       for await (const line of socket.frames()) {
-        const text = decoder.decode(line);
-        if (text.trim() === "") continue;
-        broadcast(`${name}: ${text}`, socket);
+        if (isBlank(line)) continue;
+        // The name, then the bytes as they came.
+        const full = broadcast([prefix, line, NEWLINE], socket);
+        if (full) await full;
       }
+    } catch (error) {
+      // Dropped: its socket was destroyed under the loop. Not a failure.
+      if (member.dropped === undefined) throw error;
     } finally {
       members.delete(socket);
-      log(`${name} left`);
-      broadcast(`* ${name} left`);
+      log(
+        member.dropped === undefined
+          ? `${name} left`
+          : `${name} left (dropped: ${member.dropped})`,
+      );
+      notice(`* ${name} left`);
     }
   });
 }
@@ -125,12 +236,14 @@ export async function chatClient(options: ChatClientOptions): Promise<void> {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port,
     timeout: 5000,
-    framing: lines,
+    framing: relayed,
   });
-  await socket.sendFrame(encoder.encode(options.name));
+  await socket.sendFrame(encoder.encode(options.name), said);
   const writing = (async () => {
     for await (const line of options.input) {
-      if (line.trim() !== "") await socket.sendFrame(encoder.encode(line));
+      if (line.trim() !== "") {
+        await socket.sendFrame(encoder.encode(line), said);
+      }
     }
     await socket.closeWrite();
   })().catch((error) => {
