@@ -1,5 +1,6 @@
-// Shared by the tcp_*_test.ts files: socket pairs over 127.0.0.1, bounded
-// waits, typed error checks, deterministic bytes and a Python peer.
+// Shared by the tcp_*_test.ts files: socket pairs over 127.0.0.1, typed
+// error checks and deterministic bytes (bounded waits, asserts and the
+// Python peer are tests/_helpers/'s, re-exported here).
 
 import {
   connect,
@@ -23,6 +24,7 @@ export {
   concat,
 } from "./_helpers/assert.ts";
 export { type PythonPeer, runPython } from "./_helpers/python.ts";
+export { delay, isPending, rejection, within } from "./_helpers/async.ts";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -31,47 +33,6 @@ export const utf8 = (text: string): Uint8Array =>
   new TextEncoder().encode(text);
 export const text = (bytes: Uint8Array): string =>
   new TextDecoder().decode(bytes);
-
-export const delay = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Settles like `promise`, or rejects if it takes more than `ms`. */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Still waiting after ${ms} ms: ${what}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Whether `promise` is still unsettled after the pending I/O and timers of one turn. */
-export async function isPending(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(() => settled = true, () => settled = true);
-  await delay(0);
-  return !settled;
-}
-
-/** The rejection of `promise`; fails if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("Expected the promise to reject, but it resolved");
-}
 
 /** Asserts that `promise` rejects with a SocketError whose code is one of `codes`. */
 export async function socketError(
