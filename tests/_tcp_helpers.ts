@@ -15,6 +15,7 @@ import {
 } from "../mod.ts";
 import { assert, assertInstanceOf, concat } from "./_helpers/assert.ts";
 import { Rng } from "./_helpers/random.ts";
+import { rejection } from "./_helpers/async.ts";
 
 // Re-exported for the files that import them from here.
 export {
