@@ -9,7 +9,7 @@ import {
   assertFalse,
   assertMatch,
   assertStringIncludes,
-} from "@std/assert";
+} from "./_helpers/assert.ts";
 import { createHash } from "node:crypto";
 import { connect, delimited, message, serve, type TcpSocket } from "../mod.ts";
 import {
