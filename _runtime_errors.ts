@@ -1,17 +1,19 @@
-// Turns the runtime's errors into SocketErrors with POSIX-style codes.
+// Turns the runtime's errors into SocketErrors with POSIX-style codes, and
+// makes the errors every part of the module raises the same way (closed,
+// canceled, timed out).
 
-import { SocketError } from "./errors.ts";
+import { SocketError, type SocketErrorCode } from "./errors.ts";
 
 type ErrorClass = new (...args: never[]) => Error;
 
 // Looked up lazily: `Deno` may be missing (another runtime), and importing
 // mod.ts must never fail.
-let codesByClass: [ErrorClass, string][] | undefined;
+let codesByClass: [ErrorClass, SocketErrorCode][] | undefined;
 
-function classTable(): [ErrorClass, string][] {
+function classTable(): [ErrorClass, SocketErrorCode][] {
   if (codesByClass) return codesByClass;
   const errors = (globalThis as { Deno?: typeof Deno }).Deno?.errors;
-  const table: [ErrorClass | undefined, string][] = [
+  const table: [ErrorClass | undefined, SocketErrorCode][] = [
     [errors?.ConnectionRefused, "ECONNREFUSED"],
     [errors?.ConnectionReset, "ECONNRESET"],
     [errors?.ConnectionAborted, "ECONNABORTED"],
@@ -28,15 +30,37 @@ function classTable(): [ErrorClass, string][] {
     [errors?.BadResource, "ECLOSED"],
     [errors?.Interrupted, "ECLOSED"],
   ];
-  codesByClass = table.filter((entry): entry is [ErrorClass, string] =>
-    entry[0] !== undefined
-  );
+  codesByClass = table.filter((
+    entry,
+  ): entry is [ErrorClass, SocketErrorCode] => entry[0] !== undefined);
   return codesByClass;
 }
 
+/** OS codes that reach JavaScript as `error.code` and keep their name. */
+const OS_CODES: ReadonlySet<string> = new Set<SocketErrorCode>([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ENOTCONN",
+  "ETIMEDOUT",
+  "EADDRINUSE",
+  "EADDRNOTAVAIL",
+  "EAFNOSUPPORT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENOENT",
+  "EMSGSIZE",
+  "EDESTADDRREQ",
+  "EINVAL",
+  "ENOPROTOOPT",
+  "ENODEV",
+  "EPERM",
+]);
+
 // Some OS errors reach JavaScript as a plain Error without `code`; their
 // strerror text is the same on Linux and macOS (errno numbers are not).
-const codesByMessage: [RegExp, string][] = [
+const codesByMessage: [RegExp, SocketErrorCode][] = [
   [/message too long/i, "EMSGSIZE"],
   [/address family not supported/i, "EAFNOSUPPORT"],
   [/protocol not available/i, "ENOPROTOOPT"],
@@ -47,7 +71,7 @@ const codesByMessage: [RegExp, string][] = [
 ];
 
 /** The POSIX-style code for a runtime error. */
-export function errorCode(error: unknown): string {
+export function errorCode(error: unknown): SocketErrorCode {
   if (error instanceof SocketError) return error.code;
   for (const [type, name] of classTable()) {
     if (error instanceof type) return name;
@@ -55,7 +79,9 @@ export function errorCode(error: unknown): string {
   // Errors without a class of their own keep the OS's errno name
   // ("Message too long (os error 90)" has code "EMSGSIZE").
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) return code;
+  if (typeof code === "string" && OS_CODES.has(code)) {
+    return code as SocketErrorCode;
+  }
   const message = error instanceof Error ? error.message : String(error);
   for (const [pattern, name] of codesByMessage) {
     if (pattern.test(message)) return name;
@@ -76,31 +102,68 @@ export function closedError(action: string): SocketError {
   return new SocketError("ECLOSED", `Cannot ${action}: the socket is closed`);
 }
 
+/** The error for an operation whose `signal` fired; its reason is the cause. */
+export function canceled(action: string, signal: AbortSignal): SocketError {
+  return new SocketError("ECANCELED", `Cannot ${action}: aborted`, {
+    cause: signal.reason,
+  });
+}
+
+/** The error for an operation that took longer than `ms`. */
+export function timedOut(action: string, ms: number): SocketError {
+  return new SocketError(
+    "ETIMEDOUT",
+    `Cannot ${action}: timed out after ${ms} ms`,
+  );
+}
+
+/** How long one call may wait, and what may cancel it. */
+export interface WaitOptions {
+  /** Aborting it rejects the call with `ECANCELED`, the reason as `cause`. */
+  signal?: AbortSignal;
+  /** Milliseconds the call may wait before it fails with `ETIMEDOUT`. */
+  timeout?: number;
+}
+
 /**
- * Settles with `promise`, or rejects with ETIMEDOUT after `ms` (when given).
- * `promise` itself is left running: a late result is not lost, the caller
- * keeps it.
+ * Settles with `promise`, or rejects with ETIMEDOUT after `timeout` ms or
+ * with ECANCELED when `signal` fires. `promise` itself is left running: a
+ * late result is not lost, the caller keeps it.
  */
-export function withTimeout<T>(
+export function bounded<T>(
   promise: Promise<T>,
-  ms: number | undefined,
+  options: WaitOptions,
   action: string,
 ): Promise<T> {
-  if (ms === undefined || ms === Infinity) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SocketError(
-            "ETIMEDOUT",
-            `Cannot ${action}: timed out after ${ms} ms`,
-          ),
-        ),
-      ms,
-    );
+  const { signal, timeout } = options;
+  if ((timeout === undefined || timeout === Infinity) && !signal) {
+    return promise;
+  }
+  if (signal?.aborted) return Promise.reject(canceled(action, signal));
+  return new Promise<T>((resolve, reject) => {
+    const timer = timeout === undefined || timeout === Infinity
+      ? undefined
+      : setTimeout(() => {
+        done();
+        reject(timedOut(action, timeout));
+      }, timeout);
+    const onAbort = () => {
+      done();
+      reject(canceled(action, signal!));
+    };
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then((value) => {
+      done();
+      resolve(value);
+    }, (error) => {
+      done();
+      reject(error);
+    });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The error `bindUdp` throws when `Deno.listenDatagram` is missing. */

@@ -1,5 +1,5 @@
-// Address helpers for udp.ts: argument checks and the comparison behind the
-// connected mode. Private: never re-exported.
+// Address helpers for udp.ts: the comparison behind the connected mode and
+// the multicast checks. Private: never re-exported.
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
@@ -45,11 +45,6 @@ export function canonicalIp(hostname: string): string | undefined {
   return v6;
 }
 
-/** Whether `hostname` is an IPv4 or IPv6 address literal. */
-export function isIp(hostname: string): boolean {
-  return canonicalIp(hostname) !== undefined;
-}
-
 /** Whether `hostname` is an IPv4 address literal. */
 export function isIpv4(hostname: string): boolean {
   return canonicalIpv4(hostname) !== undefined;
@@ -64,31 +59,4 @@ export function isMulticast(address: string): boolean {
   }
   const v6 = canonicalIp(address);
   return v6 !== undefined && v6.startsWith("ff");
-}
-
-/** Throws unless `port` is an integer in `min..65535`. */
-export function checkPort(port: unknown, min: number, action: string): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < min ||
-    port > 65535
-  ) {
-    throw new RangeError(
-      `Cannot ${action}: port must be an integer from ${min} to 65535, got ${
-        String(port)
-      }`,
-    );
-  }
-  return port;
-}
-
-/** Throws unless `hostname` is a non-empty string. */
-export function checkHostname(hostname: unknown, action: string): string {
-  if (typeof hostname !== "string" || hostname === "") {
-    throw new TypeError(
-      `Cannot ${action}: hostname must be a non-empty string, got ${
-        typeof hostname === "string" ? '""' : typeof hostname
-      }`,
-    );
-  }
-  return hostname;
 }

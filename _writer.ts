@@ -19,7 +19,12 @@
 // fill them faster than they are written; written buffers are reused, and an
 // idle writer keeps one.
 
-import { type Codec, codecOf, type Framing } from "./framing/types.ts";
+import {
+  type Codec,
+  codecOf,
+  describe,
+  type Framing,
+} from "./framing/types.ts";
 import type { SocketError } from "./errors.ts";
 import { setImmediate } from "node:timers";
 import { toSocketError } from "./_runtime_errors.ts";
@@ -102,6 +107,11 @@ export class BufferedWriter {
     return this.#queued;
   }
 
+  /** Whether a write to the sink is in flight. */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
   /** The error that stopped writing, if any. */
   get error(): SocketError | undefined {
     return this.#error;
@@ -165,6 +175,20 @@ export class BufferedWriter {
     return resolvers.promise;
   }
 
+  /**
+   * Rejects every caller waiting (for room, for a flush, for its uncopied
+   * bytes to be written) with `reason`, and keeps writing what was accepted:
+   * what `close()` does before its last flush.
+   */
+  abandonWaiters(reason: SocketError): void {
+    for (const segment of this.#queue) segment.written?.reject(reason);
+    this.#written?.reject(reason);
+    for (const waiter of this.#flushWaiters) waiter.resolvers.reject(reason);
+    this.#flushWaiters = [];
+    this.#drained?.reject(reason);
+    this.#drained = undefined;
+  }
+
   /** Stops writing for good: later calls and waiters get `error`. */
   fail(error: SocketError): void {
     if (this.#error) return;
@@ -199,6 +223,13 @@ export class BufferedWriter {
     // An opaque framing: encode() may return memory the caller still holds
     // (`encode: (v) => v`), so large results are not kept past their write.
     const bytes = framing.encode(value);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot send frame: the framing's encode returned ${
+          describe(bytes)
+        }, not a Uint8Array`,
+      );
+    }
     if (bytes.length > COPY_LIMIT) return this.#enqueueOwned(bytes);
     this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
     return undefined;

@@ -57,24 +57,71 @@ export class FrameError extends Error {
 }
 
 /**
- * A network operation failed. `code` is POSIX-style, so it reads like the
- * errno a Python or C programmer already knows:
+ * The POSIX-style codes a {@linkcode SocketError} carries, so an error reads
+ * like the errno a Python or C programmer already knows:
  *
  * | code | meaning |
  * | --- | --- |
  * | `ECONNREFUSED` | nothing listens on that port |
  * | `ECONNRESET` | the peer reset the connection |
- * | `EPIPE` | writing to a peer that has gone |
+ * | `ECONNABORTED` | the connection was aborted (by the OS) |
+ * | `EPIPE` | writing to a peer that has gone, or after `closeWrite()` |
+ * | `ENOTCONN` | the socket is not connected |
  * | `ETIMEDOUT` | a `timeout` expired |
- * | `EADDRINUSE` | the address is taken |
+ * | `EADDRINUSE` | the address is taken (also a Unix socket file left over) |
+ * | `EADDRNOTAVAIL` | the address is not one of this machine's |
+ * | `EAFNOSUPPORT` | the address family is not supported (e.g. no IPv6) |
+ * | `ENETUNREACH`, `EHOSTUNREACH` | no route to the network or host |
+ * | `ENOTFOUND` | the hostname did not resolve |
+ * | `ENOENT` | no Unix socket at that path |
  * | `EMSGSIZE` | a datagram over the UDP limit |
+ * | `EDESTADDRREQ` | a send with no destination (UDP, not connected) |
+ * | `EINVAL`, `ENOPROTOOPT`, `ENODEV` | the OS refused an argument or option |
  * | `ECANCELED` | an `AbortSignal` fired; its reason is `cause` |
  * | `EOF` | the stream ended before the bytes asked for |
- * | `ECLOSED` | the socket was closed (by this side) |
- * | `EPERM` | the runtime refused permission |
+ * | `ECLOSED` | the socket was closed (by this side, or by `serve`) |
+ * | `EBUSY` | the operation must wait for another to finish first |
+ * | `EPROTO` | the peer broke the protocol (e.g. data before a TLS handshake) |
+ * | `ECERT` | the peer's TLS certificate was rejected |
+ * | `ETLS` | the TLS handshake failed for another reason |
+ * | `EPERM` | the runtime refused permission (`--allow-net`…) |
+ * | `ENOSYS` | the runtime lacks the API (UDP without `--unstable-net`) |
  * | `EUNKNOWN` | anything else; see `cause` |
- *
- * `cause` holds the runtime's own error where there was one.
+ */
+export type SocketErrorCode =
+  | "ECONNREFUSED"
+  | "ECONNRESET"
+  | "ECONNABORTED"
+  | "EPIPE"
+  | "ENOTCONN"
+  | "ETIMEDOUT"
+  | "EADDRINUSE"
+  | "EADDRNOTAVAIL"
+  | "EAFNOSUPPORT"
+  | "ENETUNREACH"
+  | "EHOSTUNREACH"
+  | "ENOTFOUND"
+  | "ENOENT"
+  | "EMSGSIZE"
+  | "EDESTADDRREQ"
+  | "EINVAL"
+  | "ENOPROTOOPT"
+  | "ENODEV"
+  | "ECANCELED"
+  | "EOF"
+  | "ECLOSED"
+  | "EBUSY"
+  | "EPROTO"
+  | "ECERT"
+  | "ETLS"
+  | "EPERM"
+  | "ENOSYS"
+  | "EUNKNOWN";
+
+/**
+ * A network operation failed. `code` says what, in POSIX style (see
+ * {@linkcode SocketErrorCode}); `cause` holds the runtime's own error where
+ * there was one.
  *
  * @example Telling a refused connection apart
  * ```ts
@@ -87,7 +134,7 @@ export class FrameError extends Error {
  */
 export class SocketError extends Error {
   /** The POSIX-style error code, e.g. `"ECONNRESET"`. */
-  readonly code: string;
+  readonly code: SocketErrorCode;
 
   /**
    * Creates a socket error.
@@ -96,7 +143,11 @@ export class SocketError extends Error {
    * @param message What failed, with the address or size involved.
    * @param options `cause`: the runtime's own error, where there was one.
    */
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(
+    code: SocketErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "SocketError";
     this.code = code;

@@ -40,8 +40,9 @@ export {
   varintPrefixed,
   type VarintPrefixOptions,
 } from "./framing/mod.ts";
-export { SocketError } from "./errors.ts";
+export { SocketError, type SocketErrorCode } from "./errors.ts";
 export {
+  type CallOptions,
   connect,
   type ConnectOptions,
   listen,

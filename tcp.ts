@@ -17,19 +17,35 @@
  */
 
 import { SocketError } from "./errors.ts";
+import type { Framing } from "./framing/types.ts";
 import {
-  checkDuration,
-  checkSocketOptions,
   closedByServer,
+  destroyByServer,
   type SocketOptions,
   TcpSocket,
 } from "./_tcp_socket.ts";
-import { closedError, toSocketError } from "./_runtime_errors.ts";
+import {
+  canceled,
+  closedError,
+  timedOut,
+  toSocketError,
+} from "./_runtime_errors.ts";
+import {
+  checkCount,
+  checkDuration,
+  checkHostname,
+  checkPort,
+  checkPositive,
+} from "./_validate.ts";
 
-export { type SocketOptions, TcpSocket } from "./_tcp_socket.ts";
+export {
+  type CallOptions,
+  type SocketOptions,
+  TcpSocket,
+} from "./_tcp_socket.ts";
 
 /** Options for {@linkcode connect} and {@linkcode tryConnect}. */
-export interface ConnectOptions extends SocketOptions {
+export interface ConnectOptions<T = Uint8Array> extends SocketOptions<T> {
   /**
    * The host to connect to.
    * @default {"127.0.0.1"}
@@ -44,7 +60,7 @@ export interface ConnectOptions extends SocketOptions {
 }
 
 /** Options for {@linkcode listen}. */
-export interface ListenOptions extends SocketOptions {
+export interface ListenOptions<T = Uint8Array> extends SocketOptions<T> {
   /**
    * The address to listen on. Not all interfaces: pass `"0.0.0.0"` (or
    * `"::"`) deliberately to accept connections from other machines.
@@ -63,7 +79,7 @@ export interface ListenOptions extends SocketOptions {
 }
 
 /** Options for {@linkcode serve}. */
-export interface ServeOptions extends ListenOptions {
+export interface ServeOptions<T = Uint8Array> extends ListenOptions<T> {
   /** Aborting it is `shutdown()`. */
   signal?: AbortSignal;
   /** Called with each error a handler throws; default: logged to stderr. */
@@ -92,17 +108,6 @@ export interface Server {
   shutdown(): Promise<void>;
 }
 
-function checkPort(port: unknown, min: number): void {
-  if (
-    !Number.isInteger(port) || (port as number) < min ||
-    (port as number) > 65535
-  ) {
-    throw new RangeError(
-      `Invalid port: expected an integer from ${min} to 65535, got ${port}`,
-    );
-  }
-}
-
 /**
  * Opens a TCP connection.
  *
@@ -127,31 +132,48 @@ function checkPort(port: unknown, min: number): void {
  * ```
  * @tags allow-net
  */
-export async function connect(options: ConnectOptions): Promise<TcpSocket> {
+export function connect(options: ConnectOptions): Promise<TcpSocket>;
+/**
+ * Opens a TCP connection whose frames are the values of `options.framing`:
+ * `connect({ port, framing: message() })` resolves to a `TcpSocket<Message>`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function connect<T>(
+  options: ConnectOptions<T> & { framing: Framing<T> },
+): Promise<TcpSocket<T>>;
+export function connect<T>(options: ConnectOptions<T>): Promise<TcpSocket<T>> {
+  try {
+    return open(options, checkConnect(options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Connects with options `checkConnect` accepted. */
+async function open<T>(
+  options: ConnectOptions<T>,
+  where: string,
+): Promise<TcpSocket<T>> {
   const { hostname = "127.0.0.1", port, timeout, signal } = options;
-  checkPort(port, 1);
-  checkSocketOptions(options);
-  checkDuration("timeout", timeout);
-  const where = `connect to ${hostname}:${port}`;
   if (signal?.aborted) throw canceled(where, signal);
   const attempt = new AbortController();
   const onAbort = () => attempt.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
-  let timedOut = false;
+  let timedOutNow = false;
   const timer = timeout === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
+    timedOutNow = true;
     attempt.abort();
   }, timeout);
   let conn: Deno.TcpConn;
   try {
     conn = await Deno.connect({ hostname, port, signal: attempt.signal });
   } catch (error) {
-    if (timedOut) {
-      throw new SocketError(
-        "ETIMEDOUT",
-        `Cannot ${where}: timed out after ${timeout} ms`,
-        { cause: error },
-      );
+    if (timedOutNow) {
+      throw new SocketError("ETIMEDOUT", timedOut(where, timeout!).message, {
+        cause: error,
+      });
     }
     if (signal?.aborted) throw canceled(where, signal);
     throw toSocketError(error, where);
@@ -162,10 +184,23 @@ export async function connect(options: ConnectOptions): Promise<TcpSocket> {
   return new TcpSocket(conn, options);
 }
 
-function canceled(where: string, signal: AbortSignal): SocketError {
-  return new SocketError("ECANCELED", `Cannot ${where}: aborted`, {
-    cause: signal.reason,
-  });
+/** Checks every option of `connect` before any I/O; returns the action's name. */
+function checkConnect(options: ConnectOptions<unknown>): string {
+  const hostname = checkHostname(options.hostname ?? "127.0.0.1", "connect");
+  const port = checkPort(options.port, 1, "connect");
+  checkDuration(options.timeout, "timeout", "connect");
+  checkSocketOptions(options, "connect");
+  return `connect to ${hostname}:${port}`;
+}
+
+/** Checks the options every socket takes, before any I/O. */
+function checkSocketOptions(
+  options: SocketOptions<unknown>,
+  action: string,
+): void {
+  if (options.highWaterMark !== undefined) {
+    checkPositive(options.highWaterMark, "highWaterMark", action);
+  }
 }
 
 /**
@@ -190,13 +225,30 @@ function canceled(where: string, signal: AbortSignal): SocketError {
  * ```
  * @tags allow-net
  */
-export async function tryConnect(
+export function tryConnect(
   options: ConnectOptions,
 ): Promise<
   { ok: true; socket: TcpSocket } | { ok: false; error: SocketError }
+>;
+/**
+ * `tryConnect` for a socket whose frames are the values of `options.framing`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function tryConnect<T>(
+  options: ConnectOptions<T> & { framing: Framing<T> },
+): Promise<
+  { ok: true; socket: TcpSocket<T> } | { ok: false; error: SocketError }
+>;
+export async function tryConnect<T>(
+  options: ConnectOptions<T>,
+): Promise<
+  { ok: true; socket: TcpSocket<T> } | { ok: false; error: SocketError }
 > {
+  const where = checkConnect(options);
   try {
-    return { ok: true, socket: await connect(options) };
+    return { ok: true, socket: await open(options, where) };
   } catch (error) {
     if (error instanceof SocketError) return { ok: false, error };
     throw error;
@@ -229,10 +281,28 @@ export async function tryConnect(
  * ```
  * @tags allow-net
  */
-export function listen(options: ListenOptions = {}): TcpServer {
-  const { hostname = "127.0.0.1", port = 0, reusePort, backlog } = options;
-  checkPort(port, 0);
-  checkSocketOptions(options);
+export function listen(options?: ListenOptions): TcpServer;
+/**
+ * Listens for TCP connections whose sockets' frames are the values of
+ * `options.framing`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function listen<T>(
+  options: ListenOptions<T> & { framing: Framing<T> },
+): TcpServer<T>;
+export function listen<T>(options: ListenOptions<T> = {}): TcpServer<T> {
+  return bind(options);
+}
+
+/** `listen`, for options of any frame type. */
+function bind<T>(options: ListenOptions<T>): TcpServer<T> {
+  const { reusePort, backlog } = options;
+  const hostname = checkHostname(options.hostname ?? "127.0.0.1", "listen");
+  const port = checkPort(options.port ?? 0, 0, "listen");
+  checkSocketOptions(options, "listen");
+  if (backlog !== undefined) checkCount(backlog, 0, "backlog", "listen");
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({
@@ -249,12 +319,19 @@ export function listen(options: ListenOptions = {}): TcpServer {
 }
 
 /** Accept errors of a connection that died in the queue, not of the listener. */
-const GONE_BEFORE_ACCEPT = new Set(["ENOTCONN", "ECONNABORTED", "ECONNRESET"]);
+const GONE_BEFORE_ACCEPT: ReadonlySet<string> = new Set([
+  "ENOTCONN",
+  "ECONNABORTED",
+  "ECONNRESET",
+]);
 
 /**
  * A listening TCP socket: `accept()` connections one by one, or iterate.
- * Breaking out of a `for await` does not close it; `close()` or
+ * Concurrent `accept()` calls each get their own connection, in call order.
+ * Breaking out of a `for await` does not close it; `close()`, `using` or
  * `await using` does, and ends any loop over it.
+ *
+ * @typeParam T The type of the accepted sockets' frames.
  *
  * @example Closing ends the loop
  * ```ts
@@ -271,11 +348,14 @@ const GONE_BEFORE_ACCEPT = new Set(["ENOTCONN", "ECONNABORTED", "ECONNRESET"]);
  * assertEquals(accepted, 0);
  * ```
  */
-export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
+export class TcpServer<T = Uint8Array>
+  implements AsyncIterable<TcpSocket<T>>, AsyncDisposable, Disposable {
   /** The address listened on (with the port the OS picked). */
   readonly addr: Deno.NetAddr;
   readonly #listener: Deno.TcpListener;
-  readonly #options: SocketOptions;
+  readonly #options: SocketOptions<T>;
+  /** The last accept asked for: the runtime takes one at a time. */
+  #lastAccept: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   /**
@@ -284,7 +364,7 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
    * @param listener The listener; the server owns it from now on.
    * @param options The accepted sockets' options.
    */
-  constructor(listener: Deno.TcpListener, options: SocketOptions = {}) {
+  constructor(listener: Deno.TcpListener, options: SocketOptions<T> = {}) {
     this.#listener = listener;
     this.#options = options;
     this.addr = listener.addr;
@@ -296,7 +376,14 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
    *
    * @throws {SocketError} `ECLOSED` once the server is closed.
    */
-  async accept(): Promise<TcpSocket> {
+  accept(): Promise<TcpSocket<T>> {
+    // The runtime refuses a second accept while one is pending: queue them.
+    const next = this.#lastAccept.then(() => this.#acceptOne());
+    this.#lastAccept = next.catch(() => {});
+    return next;
+  }
+
+  async #acceptOne(): Promise<TcpSocket<T>> {
     for (;;) {
       if (this.#closed) throw closedError("accept");
       try {
@@ -312,7 +399,7 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
     }
   }
 
-  /** Stops listening; a pending `accept` fails with `ECLOSED`. Safe to call again. */
+  /** Stops listening; pending `accept`s fail with `ECLOSED`. Safe to call again. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -324,7 +411,7 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
   }
 
   /** The connections, until the server is closed. */
-  [Symbol.asyncIterator](): AsyncIterator<TcpSocket> {
+  [Symbol.asyncIterator](): AsyncIterator<TcpSocket<T>> {
     return {
       next: async () => {
         try {
@@ -338,6 +425,11 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
     };
   }
 
+  /** Closes the server: what `using` does. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Closes the server: what `await using` does. */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
@@ -346,12 +438,17 @@ export class TcpServer implements AsyncIterable<TcpSocket>, AsyncDisposable {
 }
 
 /** Codes of a peer that went away: a normal end for a handler. */
-const PEER_GONE = new Set(["EOF", "ECONNRESET", "EPIPE", "ECONNABORTED"]);
+const PEER_GONE: ReadonlySet<string> = new Set([
+  "EOF",
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+]);
 
-function isQuiet(error: unknown, socket: TcpSocket): boolean {
+function isQuiet(error: unknown, socket: TcpSocket<unknown>): boolean {
   if (!(error instanceof SocketError)) return false;
   return PEER_GONE.has(error.code) ||
-    (error.code === "ECLOSED" && closedByServer.has(socket));
+    (error.code === "ECLOSED" && closedByServer(socket));
 }
 
 /**
@@ -391,24 +488,34 @@ function isQuiet(error: unknown, socket: TcpSocket): boolean {
 export function serve(
   options: ServeOptions,
   handler: (socket: TcpSocket) => void | Promise<void>,
+): Server;
+/**
+ * The connection loop for sockets whose frames are the values of
+ * `options.framing`: the handler gets a `TcpSocket<T>`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function serve<T>(
+  options: ServeOptions<T> & { framing: Framing<T> },
+  handler: (socket: TcpSocket<T>) => void | Promise<void>,
+): Server;
+export function serve<T>(
+  options: ServeOptions<T>,
+  handler: (socket: TcpSocket<T>) => void | Promise<void>,
 ): Server {
   const { signal, idleTimeout, maxConnections, shutdownTimeout = 5000 } =
     options;
-  checkDuration("idleTimeout", idleTimeout);
-  checkDuration("shutdownTimeout", shutdownTimeout);
-  if (
-    maxConnections !== undefined &&
-    !(Number.isInteger(maxConnections) && maxConnections >= 0)
-  ) {
-    throw new RangeError(
-      `Invalid maxConnections: expected a non-negative integer, got ${maxConnections}`,
-    );
+  checkDuration(idleTimeout, "idleTimeout", "serve");
+  checkDuration(shutdownTimeout, "shutdownTimeout", "serve");
+  if (maxConnections !== undefined) {
+    checkCount(maxConnections, 0, "maxConnections", "serve");
   }
-  const server = listen(options);
+  const server = bind(options);
   const onError = options.onError ??
     ((error: unknown) =>
       console.error("serve: a connection handler failed:", error));
-  const sockets = new Set<TcpSocket>();
+  const sockets = new Set<TcpSocket<T>>();
   const handlers = new Set<Promise<void>>();
   let stopping = false;
 
@@ -420,7 +527,7 @@ export function serve(
     }
   };
 
-  const run = async (socket: TcpSocket) => {
+  const run = async (socket: TcpSocket<T>) => {
     try {
       await handler(socket);
     } catch (error) {
@@ -433,7 +540,7 @@ export function serve(
 
   const accepting = (async () => {
     while (!stopping) {
-      let socket: TcpSocket;
+      let socket: TcpSocket<T>;
       try {
         socket = await server.accept();
       } catch (error) {
@@ -466,10 +573,7 @@ export function serve(
       signal?.removeEventListener("abort", onAbort);
       await accepting;
       const deadline = setTimeout(() => {
-        for (const socket of sockets) {
-          closedByServer.add(socket);
-          socket.destroy();
-        }
+        for (const socket of sockets) destroyByServer(socket);
       }, shutdownTimeout);
       try {
         await finished;

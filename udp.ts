@@ -43,18 +43,20 @@
  */
 
 import { SocketError } from "./errors.ts";
+import { canonicalIp, isIpv4, isMulticast } from "./_udp_addr.ts";
 import {
-  canonicalIp,
-  checkHostname,
-  checkPort,
-  isIpv4,
-  isMulticast,
-} from "./_udp_addr.ts";
-import {
+  canceled,
   closedError,
+  timedOut,
   toSocketError,
   unstableNetError,
 } from "./_runtime_errors.ts";
+import {
+  checkDuration,
+  checkHostname,
+  checkPort,
+  toBytes,
+} from "./_validate.ts";
 
 /**
  * The largest UDP payload over IPv4, in bytes: 65535 minus the 20-byte IP
@@ -83,9 +85,11 @@ const DEFAULT_MAX_BYTES = 65535;
 const RECEIVE_BUFFER_BYTES = 65536;
 
 const RECEIVE = "receive datagram";
+const DONE: IteratorResult<Datagram, undefined> = {
+  value: undefined,
+  done: true,
+};
 const SEND = "send datagram";
-
-const utf8 = new TextEncoder();
 
 /**
  * Options for {@linkcode bindUdp}.
@@ -274,10 +278,7 @@ export interface MulticastMembership {
 /** A caller waiting for a datagram: a `recvFrom` or an iterator's `next`. */
 interface Waiter {
   maxBytes: number;
-  /** Set for `recvFrom`. */
-  resolve: ((datagram: Datagram) => void) | undefined;
-  /** Set for an iterator's `next`. */
-  step: ((result: IteratorResult<Datagram, undefined>) => void) | undefined;
+  resolve: (datagram: Datagram) => void;
   reject: (reason: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
@@ -309,18 +310,6 @@ function checkMaxBytes(maxBytes: unknown): number {
   }
   // No datagram is longer than 65535 bytes, and the buffer holds 65536.
   return Math.min(maxBytes, DEFAULT_MAX_BYTES);
-}
-
-function checkTimeout(timeout: unknown, action: string): number | undefined {
-  if (timeout === undefined) return undefined;
-  if (typeof timeout !== "number" || !(timeout >= 0)) {
-    throw new RangeError(
-      `Cannot ${action}: timeout must be a non-negative number of milliseconds or undefined, got ${
-        String(timeout)
-      }`,
-    );
-  }
-  return timeout;
 }
 
 function toDatagram(received: Received, maxBytes: number): Datagram {
@@ -440,7 +429,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
   }
 
   set timeout(ms: number | undefined) {
-    this.#timeout = checkTimeout(ms, "set timeout");
+    this.#timeout = checkDuration(ms, "timeout", "set timeout");
   }
 
   /** The peer set by {@linkcode UdpSocket.connect} (Python's `getpeername()`), or `undefined`. */
@@ -486,13 +475,11 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
    * assertEquals((await b.recvFrom()).data.length, 6);
    * ```
    */
-  async sendTo(data: Uint8Array | string, to: UdpAddress): Promise<number> {
-    const bytes = typeof data === "string" ? utf8.encode(data) : data;
-    if (!(bytes instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot ${SEND}: expected a Uint8Array or string, got ${typeof data}`,
-      );
-    }
+  async sendTo(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    to: UdpAddress,
+  ): Promise<number> {
+    const bytes = toBytes(data, SEND);
     const hostname = checkHostname(to?.hostname, SEND);
     const port = checkPort(to?.port, 1, SEND);
     if (this.#closed) throw closedError(SEND);
@@ -556,7 +543,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
           maxBytes = checkMaxBytes(options.maxBytes);
         }
         if (options.timeout !== undefined) {
-          timeout = checkTimeout(options.timeout, RECEIVE);
+          timeout = checkDuration(options.timeout, "timeout", RECEIVE);
         }
       } catch (error) {
         return Promise.reject(error);
@@ -564,7 +551,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
       signal = options.signal;
     }
     if (this.#closed) return Promise.reject(closedError(RECEIVE));
-    if (signal?.aborted) return Promise.reject(canceled(signal));
+    if (signal?.aborted) return Promise.reject(canceled(RECEIVE, signal));
     const received = this.#takeReady();
     if (received !== undefined) {
       return Promise.resolve(toDatagram(received, maxBytes));
@@ -578,7 +565,6 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
       this.#wait({
         maxBytes,
         resolve,
-        step: undefined,
         reject,
         timer: undefined,
         signal,
@@ -660,7 +646,9 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
    * assertEquals((await b.recvFrom()).addr.port, a.addr.port);
    * ```
    */
-  send(data: Uint8Array | string): Promise<number> {
+  send(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+  ): Promise<number> {
     const peer = this.#peer;
     if (peer === undefined) {
       return Promise.reject(
@@ -829,8 +817,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     this.#waiters = [];
     for (const waiter of waiters) {
       this.#release(waiter);
-      if (waiter.step) waiter.step({ value: undefined, done: true });
-      else waiter.reject(closedError(RECEIVE));
+      waiter.reject(closedError(RECEIVE));
     }
   }
 
@@ -862,31 +849,16 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     return iterator;
   }
 
+  /** One step of the iterator: a datagram, or the end once closed. */
   #next(): Promise<IteratorResult<Datagram, undefined>> {
-    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-    const received = this.#takeReady();
-    if (received !== undefined) {
-      return Promise.resolve({
-        value: toDatagram(received, DEFAULT_MAX_BYTES),
-        done: false,
-      });
-    }
-    const error = this.#error;
-    if (error !== undefined) {
-      this.#error = undefined;
-      return Promise.reject(error);
-    }
-    return new Promise((step, reject) => {
-      this.#wait({
-        maxBytes: DEFAULT_MAX_BYTES,
-        resolve: undefined,
-        step,
-        reject,
-        timer: undefined,
-        signal: undefined,
-        onAbort: undefined,
-      }, this.#timeout);
-    });
+    if (this.#closed) return Promise.resolve(DONE);
+    return this.recvFrom().then(
+      (value) => ({ value, done: false }),
+      (error) => {
+        if (this.#closed) return DONE;
+        throw error;
+      },
+    );
   }
 
   /** The oldest waiting datagram from an acceptable sender, if any. */
@@ -904,20 +876,14 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     if (timeout !== undefined) {
       waiter.timer = setTimeout(() => {
         waiter.timer = undefined;
-        this.#abandon(
-          waiter,
-          new SocketError(
-            "ETIMEDOUT",
-            `Cannot ${RECEIVE}: timed out after ${timeout} ms`,
-          ),
-        );
+        this.#abandon(waiter, timedOut(RECEIVE, timeout));
       }, timeout);
     }
     const signal = waiter.signal;
     if (signal !== undefined) {
       waiter.onAbort = () => {
         waiter.onAbort = undefined;
-        this.#abandon(waiter, canceled(signal));
+        this.#abandon(waiter, canceled(RECEIVE, signal));
       };
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
@@ -991,8 +957,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     this.#pump();
     this.#release(waiter);
     const datagram: Datagram = { data, addr, truncated };
-    if (waiter.step) waiter.step({ value: datagram, done: false });
-    else waiter.resolve!(datagram);
+    waiter.resolve(datagram);
   };
 
   #onError = (error: unknown): void => {
@@ -1008,12 +973,6 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     waiter.reject(socketError);
     this.#pump();
   };
-}
-
-function canceled(signal: AbortSignal): SocketError {
-  return new SocketError("ECANCELED", `Cannot ${RECEIVE}: aborted`, {
-    cause: signal.reason,
-  });
 }
 
 /**

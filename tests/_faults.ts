@@ -102,7 +102,7 @@ export async function healthy(
 export function codeOf(error: unknown): string {
   if (error instanceof SocketError || error instanceof FrameError) {
     assert(
-      typeof error.code === "string" && error.code !== "",
+      typeof error.code === "string" && (error.code as string) !== "",
       `${error.name} without a code: ${error.message}`,
     );
     return error.code;

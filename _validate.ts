@@ -1,0 +1,114 @@
+// Argument checks shared by tcp.ts, udp.ts and the socket: one message style,
+// "Cannot <action>: <name> must be <rule>, got <value>", and every check made
+// before any I/O, so a bad argument never leaks a connection.
+
+/** How a rejected value is shown in a message. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "bigint") {
+    return String(value);
+  }
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+/** `port` if it is an integer in `min..65535`; a RangeError otherwise. */
+export function checkPort(port: unknown, min: number, action: string): number {
+  if (
+    typeof port !== "number" || !Number.isInteger(port) || port < min ||
+    port > 65535
+  ) {
+    throw new RangeError(
+      `Cannot ${action}: port must be an integer from ${min} to 65535, got ${
+        show(port)
+      }`,
+    );
+  }
+  return port;
+}
+
+/** `hostname` if it is a non-empty string; a TypeError otherwise. */
+export function checkHostname(hostname: unknown, action: string): string {
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(
+      `Cannot ${action}: hostname must be a non-empty string, got ${
+        show(hostname)
+      }`,
+    );
+  }
+  return hostname;
+}
+
+/**
+ * `ms` if it is `undefined` or a non-negative number of milliseconds
+ * (Infinity too); a RangeError otherwise.
+ */
+export function checkDuration(
+  ms: unknown,
+  name: string,
+  action: string,
+): number | undefined {
+  if (ms !== undefined && !(typeof ms === "number" && ms >= 0)) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be a non-negative number of milliseconds or undefined, got ${
+        show(ms)
+      }`,
+    );
+  }
+  return ms;
+}
+
+/** `n` if it is a safe integer of at least `min`; a RangeError otherwise. */
+export function checkCount(
+  n: unknown,
+  min: number,
+  name: string,
+  action: string,
+): number {
+  if (!Number.isSafeInteger(n) || (n as number) < min) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be an integer of at least ${min}, got ${
+        show(n)
+      }`,
+    );
+  }
+  return n as number;
+}
+
+/** `value` if it is a positive number; a RangeError otherwise. */
+export function checkPositive(
+  value: unknown,
+  name: string,
+  action: string,
+): number {
+  if (!(typeof value === "number" && value > 0)) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be a positive number, got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The bytes of `data`: a Uint8Array as it is, another ArrayBufferView or an
+ * ArrayBuffer as a view of its bytes (as Python's `sendall` takes any
+ * bytes-like object), a string as UTF-8. Anything else is a TypeError.
+ */
+export function toBytes(data: unknown, action: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === "string") return utf8.encode(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) {
+    return new Uint8Array(data);
+  }
+  throw new TypeError(
+    `Cannot ${action}: data must be a string, an ArrayBuffer or an ArrayBufferView, got ${
+      show(data)
+    }`,
+  );
+}
