@@ -4,6 +4,7 @@
 //
 // Run: deno run --allow-net=127.0.0.1:9000 --allow-read=./inbox --allow-write=./inbox examples/file_transfer.ts receive --dir ./inbox
 // Run: deno run --allow-net=127.0.0.1:9000 --allow-read=./photo.jpg examples/file_transfer.ts send ./photo.jpg
+// Run: deno run --allow-net=127.0.0.1:9000 --allow-read=./photo.jpg examples/file_transfer.ts send ./photo.jpg --format tutorial
 //
 // The receiver may read and write its --dir only (it creates the directory if
 // missing); the sender may read the one file it sends. Each touches only the
@@ -26,11 +27,33 @@
 // size and the sha256, and only then moves the temporary file into place, so
 // a failed or interrupted transfer never leaves a partial or wrong file. A
 // progress bar goes to stderr when stderr is a terminal.
+//
+// The receiver also takes the upload of the Python socket tutorials as they
+// write it ("header dict + file content"), and `send --format tutorial` sends
+// it, byte for byte:
+//
+//   struct.pack("i", len(head))   4-byte header length, native byte order
+//   head                          JSON {"filename": ..., "filesize": ...}
+//   filesize bytes of file        then the sender closes; nothing comes back
+//
+// A header with `filename` is that protocol: its `filesize` is checked and
+// nothing is sent back (the tutorial's sender never reads; answering it would
+// turn its close into a reset), so a refused file just sees the connection
+// close. A header of the module's own protocol may leave out `sha256`: the
+// file is then checked by its size only. Either way the 4-byte length may
+// come in either byte order: it is read big-endian (network order: `message()`,
+// `struct.pack("!i")`) unless that is over the header limit of 65535 bytes
+// and the little-endian reading is not (`struct.pack("i")` on x86 and ARM,
+// which `send --format tutorial` writes as `struct.pack("<i")`); then it is
+// read little-endian. With that limit no length but 0 reads under it both
+// ways round, so the choice is never a guess.
 
 import { createHash } from "node:crypto";
 import {
   connect,
   FrameError,
+  type Framing,
+  lengthPrefixed,
   message,
   serve,
   type Server,
@@ -44,12 +67,97 @@ const framing = message();
 const NO_BODY = new Uint8Array(0);
 /** Longest file name accepted, in UTF-8 bytes (file systems allow 255). */
 const MAX_NAME_BYTES = 200;
+/**
+ * Longest JSON header accepted, in bytes: 2^16 - 1, the largest limit under
+ * which no 4-byte length but 0 is valid in both byte orders.
+ */
+const MAX_HEADER_BYTES = 65535;
 
 /** The header that announces a file. */
 export interface FileHeader {
   name: string;
   size: number;
   sha256: string;
+}
+
+/** The two upload protocols: the module's own, and the Python tutorials'. */
+export type UploadFormat = "module" | "tutorial";
+
+/**
+ * The head of an upload in either protocol, either byte order: a 4-byte
+ * length, then that many bytes of JSON (the value). The length is read
+ * big-endian unless that is over MAX_HEADER_BYTES and the little-endian
+ * reading is not; over the limit both ways, it is big-endian's
+ * FRAME_TOO_LARGE. `encode` writes big-endian, as `message()` does.
+ */
+const uploadHead: Framing<Uint8Array> = (() => {
+  const bigEndian = lengthPrefixed({ maxFrameBytes: MAX_HEADER_BYTES });
+  const littleEndian = lengthPrefixed({
+    maxFrameBytes: MAX_HEADER_BYTES,
+    littleEndian: true,
+  });
+  return {
+    encode: (json: Uint8Array) => bigEndian.encode(json),
+    decode(bytes: Uint8Array, offset: number) {
+      if (bytes.length - offset < 4) return null;
+      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 4);
+      const little = view.getUint32(0, false) > MAX_HEADER_BYTES &&
+        view.getUint32(0, true) <= MAX_HEADER_BYTES;
+      return (little ? littleEndian : bigEndian).decode(bytes, offset);
+    },
+  };
+})();
+
+/** What the head of an upload announces, in either protocol. */
+interface Upload {
+  format: UploadFormat;
+  name: unknown;
+  size: unknown;
+  /** Undefined when the sender sent none (the tutorial's never does). */
+  sha256: unknown;
+}
+
+/** The JSON object of an upload's head, or why it is refused. */
+function readUpload(json: Uint8Array): Upload | string {
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
+  } catch {
+    return "the header is not UTF-8 JSON";
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    return "the header is not a JSON object";
+  }
+  const fields = header as Record<string, unknown>;
+  return "filename" in fields && !("name" in fields)
+    ? {
+      format: "tutorial",
+      name: fields.filename,
+      size: fields.filesize,
+      sha256: undefined,
+    }
+    : {
+      format: "module",
+      name: fields.name,
+      size: fields.size,
+      sha256: fields.sha256,
+    };
+}
+
+/** Why `upload` cannot be received, or undefined. */
+function checkUpload(upload: Upload): string | undefined {
+  const { format, name, size, sha256 } = upload;
+  const sizeKey = format === "tutorial" ? "filesize" : "size";
+  return checkFileName(name) ??
+    (Number.isSafeInteger(size) && (size as number) >= 0
+      ? undefined
+      : `the header's ${sizeKey} is not a whole number of bytes: ${
+        JSON.stringify(size)
+      }`) ??
+    (sha256 === undefined ||
+        (typeof sha256 === "string" && /^[0-9a-f]{64}$/.test(sha256))
+      ? undefined
+      : "the header's sha256 is not 64 hex digits");
 }
 
 /** Why `name` cannot be used as a file name in the receiver's directory, or undefined. */
@@ -151,26 +259,31 @@ export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
   }, async (socket) => {
     const peer = `${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`;
     socket.timeout = 30_000; // a sender that stalls for 30 s is gone
-    const header = await socket.recvFrame(framing.head);
-    if (header === null) return;
-    const { name, size, sha256 } = header;
-    const refusal = checkFileName(name) ??
-      (typeof sha256 === "string" && /^[0-9a-f]{64}$/.test(sha256)
-        ? undefined
-        : "the header has no valid sha256");
+    const head = await socket.recvFrame(uploadHead);
+    if (head === null) return;
+    const upload = readUpload(head);
+    // The module's sender is answered; the tutorial's never reads, so it is
+    // told nothing (a refusal closes the connection).
+    const answer = async (header: Record<string, unknown>) => {
+      if (typeof upload === "string" || upload.format === "module") {
+        await reply(socket, header);
+      }
+    };
+    const refusal = typeof upload === "string" ? upload : checkUpload(upload);
     if (refusal !== undefined) {
       log(`refused a file from ${peer}: ${refusal}`);
-      return await reply(socket, { status: "error", error: refusal });
+      return await answer({ status: "error", error: refusal });
     }
+    const { format, name, size, sha256 } = upload as Upload;
     const fileName = name as string;
     const target = `${dir}/${fileName}`;
     if (!options.overwrite && await exists(target)) {
       const error =
         `${fileName} already exists (start the receiver with --overwrite to replace it)`;
       log(`refused ${fileName} from ${peer}: it already exists`);
-      return await reply(socket, { status: "error", error });
+      return await answer({ status: "error", error });
     }
-    await reply(socket, { status: "ready" });
+    await answer({ status: "ready" });
 
     // The body goes to a temporary file next to the target (same directory,
     // so the final rename is atomic), hashed on the way. Whatever goes wrong,
@@ -194,8 +307,9 @@ export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
         received += chunk.length;
         bar.update(received);
       })).pipeTo(file.writable);
-      // The sender half-closes after the body: anything more is a body
-      // longer than its header said, and the file is refused.
+      // The sender half-closes (or, the tutorial's, closes) after the body:
+      // anything more is a body longer than its header said, and the file is
+      // refused.
       const extra = await socket.recv(1);
       const actual = hash.digest("hex");
       outcome = extra !== null
@@ -203,12 +317,13 @@ export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
           error: `${fileName} arrived damaged: more than the ${size} bytes ` +
             `its header announced`,
         }
-        : received === size && actual === sha256
+        : received === size && (sha256 === undefined || actual === sha256)
         ? await place(temp, target, options.overwrite ?? false) ??
           { sha256: actual }
         : {
           error: `${fileName} arrived damaged: ${received} bytes with ` +
-            `sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`,
+            `sha256 ${actual}, expected ${size} bytes` +
+            (sha256 === undefined ? "" : ` with sha256 ${sha256}`),
         };
     } catch (error) {
       // The sender vanished mid-way (EOF, ECONNRESET), stalled (ETIMEDOUT),
@@ -222,12 +337,17 @@ export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
     if ("error" in outcome) {
       await discard();
       log(`discarded ${fileName} from ${peer}: ${outcome.error}`);
-      return await reply(socket, { status: "error", error: outcome.error });
+      return await answer({ status: "error", error: outcome.error });
     }
+    const checked = format === "tutorial"
+      ? " in the tutorial's format: its size checked, it has no sha256"
+      : sha256 === undefined
+      ? ": its size checked, the sender gave no sha256"
+      : "";
     log(
-      `received ${fileName} (${size} bytes, sha256 ${outcome.sha256}) from ${peer}`,
+      `received ${fileName} (${size} bytes, sha256 ${outcome.sha256}) from ${peer}${checked}`,
     );
-    await reply(socket, { status: "ok", sha256: outcome.sha256 });
+    await answer({ status: "ok", sha256: outcome.sha256 });
   });
 }
 
@@ -278,9 +398,18 @@ export interface SendOptions {
   path: string;
   /** Draw a progress bar on stderr; default: when stderr is a terminal. */
   progress?: boolean;
+  /**
+   * `"tutorial"` speaks the Python tutorials' upload exactly (see the
+   * header): no sha256 and no answer, so it resolves once the receiver has
+   * closed the connection. Default `"module"`.
+   */
+  format?: UploadFormat;
 }
 
-/** Sends one file; resolves once the receiver has checked and stored it. */
+/**
+ * Sends one file; resolves once the receiver has checked and stored it (in
+ * the tutorial's format: once the receiver has hung up).
+ */
 export async function sendFile(options: SendOptions): Promise<FileHeader> {
   const progress = options.progress ?? Deno.stderr.isTerminal();
   const name = options.path.split(/[/\\]/).pop()!;
@@ -295,12 +424,21 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
   });
   socket.timeout = 30_000;
 
-  await socket.sendFrame({ name, size, sha256 }, framing.head);
-  const ready = await socket.recvFrame(framing);
-  if (ready?.header.status !== "ready") {
-    throw new TransferError(
-      String(ready?.header.error ?? "the receiver closed the connection"),
+  const tutorial = options.format === "tutorial";
+  if (tutorial) {
+    // struct.pack("<i", len(head)) + head: a little-endian length prefix.
+    const head = new TextEncoder().encode(
+      JSON.stringify({ filename: name, filesize: size }),
     );
+    await socket.sendFrame(head, lengthPrefixed({ littleEndian: true }));
+  } else {
+    await socket.sendFrame({ name, size, sha256 }, framing.head);
+    const ready = await socket.recvFrame(framing);
+    if (ready?.header.status !== "ready") {
+      throw new TransferError(
+        String(ready?.header.error ?? "the receiver closed the connection"),
+      );
+    }
   }
 
   using file = await Deno.open(options.path);
@@ -333,6 +471,29 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
     bar.end();
   }
 
+  if (tutorial) {
+    // The tutorial's receiver answers nothing: it closes once it has
+    // `filesize` bytes. A reset instead means it refused the file or failed.
+    let after: Uint8Array | null;
+    try {
+      after = await socket.recv(1);
+    } catch (error) {
+      if (!(error instanceof SocketError && error.code === "ECONNRESET")) {
+        throw error;
+      }
+      throw new TransferError(
+        "the receiver reset the connection: it refused the file or failed " +
+          "(its own output says which)",
+      );
+    }
+    if (after !== null) {
+      throw new TransferError(
+        "the receiver answered: it does not speak the tutorial's protocol " +
+          "(leave out --format tutorial)",
+      );
+    }
+    return { name, size, sha256 };
+  }
   const done = await socket.recvFrame(framing);
   if (done?.header.status !== "ok") {
     throw new TransferError(
@@ -353,28 +514,36 @@ export class TransferError extends Error {
 const USAGE =
   `Usage: deno run --allow-net=127.0.0.1:9000 ... examples/file_transfer.ts <receive|send> [options]
 
-receive --dir DIR [--overwrite]   store files sent to HOST:PORT in DIR (Ctrl-C stops)
-        needs --allow-read=DIR --allow-write=DIR
-send FILE                         send FILE to the receiver at HOST:PORT
-        needs --allow-read=FILE
+receive --dir DIR [--overwrite]   store files sent to HOST:PORT in DIR (Ctrl-C stops);
+        either protocol        needs --allow-read=DIR --allow-write=DIR
+send FILE [--format tutorial]     send FILE to the receiver at HOST:PORT
+                                  needs --allow-read=FILE
 
 Options:
   --host HOST   address to listen on / connect to (default 127.0.0.1)
   --port PORT   port (default 9000)
   --dir DIR     receive: the directory files go to
   --overwrite   receive: replace files that exist (default: refuse them)
+  --format F    send: "module" (default: name, size and sha256, checked by
+                the receiver) or "tutorial" (the Python tutorials' upload:
+                struct.pack("<i") header length, {"filename", "filesize"},
+                the body, and no answer)
   --help        show this help
 
 The --allow-net permission must name the same HOST:PORT.`;
 
 async function main(): Promise<void> {
   const args = parseCli(USAGE, {
-    string: { dir: "" },
+    string: { dir: "", format: "module" },
     boolean: ["overwrite"],
     minPort: (mode) => mode === "receive" ? 0 : 1,
   });
   const [mode, ...rest] = args._;
 
+  const format = args.format;
+  if (format !== "module" && format !== "tutorial") {
+    usageError(USAGE, `--format must be module or tutorial, got ${format}`);
+  }
   if (mode === "receive") {
     if (!args.dir) usageError(USAGE, "receive needs --dir DIR");
     if (rest.length > 0) usageError(USAGE, `unexpected argument ${rest[0]}`);
@@ -395,9 +564,12 @@ async function main(): Promise<void> {
       hostname: args.host,
       port: args.port,
       path: rest[0],
+      format,
     });
     console.log(
-      `sent ${name}: ${size} bytes, sha256 ${sha256}; the receiver checked it`,
+      format === "tutorial"
+        ? `sent ${name}: ${size} bytes, sha256 ${sha256}, in the tutorial's format; the receiver hung up (it sends no answer)`
+        : `sent ${name}: ${size} bytes, sha256 ${sha256}; the receiver checked it`,
     );
   } else {
     usageError(USAGE, mode ? `unknown mode ${mode}` : "say receive or send");
