@@ -8,6 +8,9 @@
 //   deno task fuzz --seconds 600            or FUZZ_SECONDS=600
 //   deno task fuzz --seed 0x1234abcd        or FUZZ_SEED=0x1234abcd
 //   deno task fuzz --replay 0x89abcdef      rerun one failing case
+//   deno task fuzz --kinds varint,netstring only these framings (a --replay
+//                                           needs the --kinds its run had;
+//                                           the kinds: KINDS in tests/_fuzz.ts)
 //   deno task fuzz --no-heavy               skip the 100,000-deep, 1,000,000-deep
 //                                           and 10-16 MiB headers at the start
 //   deno task fuzz --max-mib 512            fail if ArrayBuffers ever hold more
@@ -19,6 +22,8 @@ import {
   checkHeavy,
   type FuzzStats,
   heavyCases,
+  type Kind,
+  KINDS,
   replayCase,
   runFuzz,
 } from "../tests/_fuzz.ts";
@@ -28,6 +33,7 @@ interface Flags {
   seconds?: string | number;
   seed?: string | number;
   replay?: string | number;
+  kinds?: string;
   heavy: boolean;
   "max-mib": string | number;
   help: boolean;
@@ -69,7 +75,7 @@ function toNumber(text: string | number | undefined, what: string): number {
 }
 
 const flags = parseArgs(Deno.args, {
-  string: ["seconds", "seed", "replay", "max-mib"],
+  string: ["seconds", "seed", "replay", "max-mib", "kinds"],
   boolean: ["heavy", "help"],
   negatable: ["heavy"],
   default: { heavy: true, "max-mib": "512" },
@@ -77,9 +83,22 @@ const flags = parseArgs(Deno.args, {
 
 if (flags.help) {
   console.log(
-    "usage: deno task fuzz [--seconds N] [--seed S] [--replay CASE] [--no-heavy] [--max-mib M]",
+    "usage: deno task fuzz [--seconds N] [--seed S] [--replay CASE] [--kinds K,K] [--no-heavy] [--max-mib M]",
   );
   Deno.exit(0);
+}
+
+/** The framings from --kinds; every kind without it. */
+const kinds = flags.kinds === undefined
+  ? undefined
+  : flags.kinds.split(",") as Kind[];
+for (const kind of kinds ?? []) {
+  if (!KINDS.includes(kind)) {
+    console.error(
+      `fuzz: --kinds: unknown kind ${kind}; kinds: ${[...new Set(KINDS)]}`,
+    );
+    Deno.exit(2);
+  }
 }
 
 const MiB = 1024 * 1024;
@@ -118,7 +137,7 @@ function summary(stats: FuzzStats): string {
 if (flags.replay !== undefined) {
   const seed = toSeed(flags.replay, "--replay");
   try {
-    console.log(await replayCase(seed));
+    console.log(await replayCase(seed, kinds));
   } catch (error) {
     console.error(error);
     Deno.exit(1);
@@ -152,6 +171,7 @@ try {
   const left = seconds * 1000 - (performance.now() - started);
   const stats = await runFuzz({
     seed,
+    kinds,
     timeMs: Math.max(0, left),
     onProgress: (stats) => {
       sampleMemory();

@@ -6,7 +6,8 @@
 // that reproduces it: `deno task fuzz --replay 0x1234abcd`.
 //
 // What is checked, for every framing (lengthPrefixed in all widths and byte
-// orders, delimited, message, message().head) and every stream:
+// orders, delimited, message, message().head, lengthField, varintPrefixed,
+// netstring, delimited with trimCr) and every stream:
 // - `push` returns values or throws FrameError FRAME_TOO_LARGE / BAD_HEADER;
 //   nothing else escapes (no RangeError, TypeError, stack overflow);
 // - after a FrameError every further `push` and `end` throws the same error;
@@ -30,11 +31,15 @@ import {
   FrameError,
   type FrameErrorCode,
   type Framing,
+  lengthField,
+  type LengthFieldOptions,
   lengthPrefixed,
   type LengthPrefixOptions,
   type Message,
   message,
   type MessageOptions,
+  netstring,
+  varintPrefixed,
 } from "../framing/mod.ts";
 import { ReadBuffer } from "../_read_buffer.ts";
 import { codecOf } from "../framing/types.ts";
@@ -59,16 +64,36 @@ export {
 // ---------------------------------------------------------------------------
 // Framings under test
 
-/** The framings fuzzed. `head` is `message().head`. */
-export type Kind = "lengthPrefixed" | "delimited" | "message" | "head";
+/**
+ * The framings fuzzed. `head` is `message().head`, `varint` is
+ * `varintPrefixed()`, `crlf` is `delimited({ trimCr: true })`.
+ */
+export type Kind =
+  | "lengthPrefixed"
+  | "delimited"
+  | "message"
+  | "head"
+  | "lengthField"
+  | "varint"
+  | "netstring"
+  | "crlf";
+
+/** Options of any fuzzed framing. */
+type AnyOptions =
+  | LengthPrefixOptions
+  | DelimitedOptions
+  | MessageOptions
+  | LengthFieldOptions;
 
 /** One framing and what the checks need to know about it. */
 export interface Config {
   kind: Kind;
-  options: LengthPrefixOptions | DelimitedOptions | MessageOptions;
+  options: AnyOptions;
   framing: Framing<unknown>;
   /** Width of the length at a frame's start (0 for delimited). */
   headerBytes: number;
+  /** Bytes before the length field (lengthField's `offset`; else 0). */
+  fieldOffset: number;
   littleEndian: boolean;
   /** Largest payload (lengthPrefixed, delimited), header (message, head). */
   limit: number;
@@ -95,19 +120,63 @@ function describeOptions(kind: Kind, options: object): string {
 /** A {@linkcode Config} for `kind` built with `options`. */
 export function makeConfig(
   kind: Kind,
-  options: LengthPrefixOptions | DelimitedOptions | MessageOptions = {},
+  options: AnyOptions = {},
 ): Config {
   const describe = describeOptions(kind, options);
+  if (kind === "lengthField") {
+    const o = options as LengthFieldOptions;
+    const fieldOffset = o.offset ?? 0;
+    const headerBytes = o.headerBytes ?? 4;
+    const limit = o.maxFrameBytes ?? 16 * MiB;
+    return {
+      kind,
+      options,
+      framing: lengthField(o) as Framing<unknown>,
+      headerBytes,
+      fieldOffset,
+      littleEndian: o.littleEndian ?? false,
+      limit,
+      bodyLimit: 0,
+      delimiter: new Uint8Array(0),
+      // A value is a whole frame; a header alone may be longer than `limit`.
+      frameBound: Math.max(limit, fieldOffset + headerBytes),
+      describe,
+    };
+  }
+  if (kind === "varint" || kind === "netstring") {
+    const limit = (options as { maxFrameBytes?: number }).maxFrameBytes ??
+      16 * MiB;
+    return {
+      kind,
+      options,
+      framing: (kind === "varint" ? varintPrefixed : netstring)(
+        options as { maxFrameBytes?: number },
+      ) as Framing<unknown>,
+      headerBytes: 1,
+      fieldOffset: 0,
+      littleEndian: false,
+      limit,
+      bodyLimit: 0,
+      delimiter: new Uint8Array(0),
+      // At most 10 varint bytes; as many digits as the limit has, ":" and ",".
+      frameBound: limit + (kind === "varint" ? 10 : String(limit).length + 2),
+      describe,
+    };
+  }
   if (kind === "lengthPrefixed") {
     const o = options as LengthPrefixOptions;
     const headerBytes = o.headerBytes ?? 4;
     const headerMax = headerBytes === 8 ? MAX_SAFE : 2 ** (8 * headerBytes) - 1;
-    const limit = Math.min(o.maxFrameBytes ?? 16 * MiB, headerMax);
+    const limit = Math.min(
+      o.maxFrameBytes ?? 16 * MiB,
+      headerMax - (o.lengthIncludesHeader ? headerBytes : 0),
+    );
     return {
       kind,
       options,
       framing: lengthPrefixed(o) as Framing<unknown>,
       headerBytes,
+      fieldOffset: 0,
       littleEndian: o.littleEndian ?? false,
       limit,
       bodyLimit: 0,
@@ -116,8 +185,10 @@ export function makeConfig(
       describe,
     };
   }
-  if (kind === "delimited") {
-    const o = options as DelimitedOptions;
+  if (kind === "delimited" || kind === "crlf") {
+    const o = kind === "crlf"
+      ? { ...options as DelimitedOptions, trimCr: true }
+      : options as DelimitedOptions;
     const d = o.delimiter ?? "\n";
     const delimiter = typeof d === "string" ? utf8.encode(d) : d.slice();
     const limit = o.maxFrameBytes ?? MiB;
@@ -126,11 +197,13 @@ export function makeConfig(
       options,
       framing: delimited(o) as Framing<unknown>,
       headerBytes: 0,
+      fieldOffset: 0,
       littleEndian: false,
       limit,
       bodyLimit: 0,
       delimiter,
-      frameBound: limit + delimiter.length,
+      // With trimCr a line of `limit` bytes may wait with its "\r".
+      frameBound: limit + delimiter.length + (o.trimCr ? 1 : 0),
       describe,
     };
   }
@@ -143,6 +216,7 @@ export function makeConfig(
     options,
     framing: (kind === "message" ? framing : framing.head) as Framing<unknown>,
     headerBytes: 4,
+    fieldOffset: 0,
     littleEndian: o.littleEndian ?? false,
     limit,
     bodyLimit,
@@ -164,21 +238,72 @@ const DELIMITERS: readonly (string | Uint8Array)[] = [
   new Uint8Array([0, 0, 0]),
 ];
 
-/** A random framing with random (valid) options. */
-export function randomConfig(rng: Rng): Config {
-  const kind = rng.pick<Kind>([
-    "lengthPrefixed",
-    "lengthPrefixed",
-    "delimited",
-    "message",
-    "message",
-    "head",
-  ]);
+/** Every kind, weighted: the default of {@linkcode randomConfig}. */
+export const KINDS: readonly Kind[] = [
+  "lengthPrefixed",
+  "lengthPrefixed",
+  "delimited",
+  "message",
+  "message",
+  "head",
+  "lengthField",
+  "varint",
+  "netstring",
+  "crlf",
+];
+
+/** A random framing of one of `kinds` with random (valid) options. */
+export function randomConfig(rng: Rng, kinds: readonly Kind[] = KINDS): Config {
+  const kind = rng.pick<Kind>(kinds);
+  if (kind === "lengthField") {
+    const headerBytes = rng.pick([1, 2, 3, 4, 8] as const);
+    const offset = rng.pick([0, 0, 1, 2, 5]);
+    const options: LengthFieldOptions = {
+      offset,
+      headerBytes,
+      littleEndian: rng.chance(0.5),
+      // Counting the field itself, the whole frame, a trailer, or nonsense.
+      adjustment: rng.pick([0, 0, -headerBytes, -offset - headerBytes, 1, 3]),
+    };
+    if (rng.chance(0.1)) options.adjustment = rng.range(-20, 20);
+    const max = rng.pick([undefined, 0, 3, 6, 16, 255, 1000, 65536, MAX_SAFE]);
+    if (max !== undefined) options.maxFrameBytes = max;
+    return makeConfig(kind, options);
+  }
+  if (kind === "varint" || kind === "netstring") {
+    const max = rng.pick([
+      undefined,
+      0,
+      1,
+      9,
+      10,
+      127,
+      128,
+      300,
+      16384,
+      2 ** 32,
+      MAX_SAFE,
+    ]);
+    return makeConfig(kind, max === undefined ? {} : { maxFrameBytes: max });
+  }
+  if (kind === "crlf") {
+    const options: DelimitedOptions = {};
+    if (rng.chance(0.3)) {
+      options.delimiter = rng.pick(["\n", utf8.encode("\n")]);
+    }
+    // The default (1 MiB) rarely: an overlong line then costs 1 MiB a chunking.
+    const max = rng.chance(0.03)
+      ? undefined
+      : rng.pick([0, 1, 2, 3, 16, 100, 1000, 4096]);
+    if (max !== undefined) options.maxFrameBytes = max;
+    return makeConfig(kind, options);
+  }
   if (kind === "lengthPrefixed") {
     const options: LengthPrefixOptions = {
-      headerBytes: rng.pick([1, 2, 4, 8] as const),
+      headerBytes: rng.pick([1, 2, 3, 4, 8] as const),
       littleEndian: rng.chance(0.5),
     };
+    if (rng.chance(0.3)) options.lengthIncludesHeader = true;
     const max = rng.pick([
       undefined,
       0,
@@ -292,7 +417,16 @@ export function randomObject(
 function randomValue(rng: Rng, config: Config): unknown {
   switch (config.kind) {
     case "lengthPrefixed":
+    case "varint":
+    case "netstring":
       return rng.bytes(rng.length(config.limit));
+    case "lengthField": // A whole frame: its length field is filled in.
+      return rng.bytes(rng.length(config.limit), new Uint8Array([0, 1, 255]));
+    case "crlf":
+      return rng.bytes(
+        rng.length(config.limit),
+        new Uint8Array([0x0d, 0x0a, 0x41]),
+      );
     case "delimited": {
       // Draw from the delimiter's bytes and a few others: near misses.
       const alphabet = new Uint8Array([...config.delimiter, 0x41, 0x0a, 0]);
@@ -513,6 +647,17 @@ function overlongLength(rng: Rng, config: Config): bigint {
   return rng.pick(candidates);
 }
 
+/** `n` as an unsigned LEB128 varint. */
+export function varintOf(n: bigint): Uint8Array {
+  const out: number[] = [];
+  do {
+    const bits = Number(n & 127n);
+    n >>= 7n;
+    out.push(n > 0n ? bits | 128 : bits);
+  } while (n > 0n);
+  return new Uint8Array(out);
+}
+
 function insertAt(
   bytes: Uint8Array,
   at: number,
@@ -576,10 +721,24 @@ const MUTATIONS: Record<string, Mutation> = {
       const run = new Uint8Array(config.limit + rng.range(1, 8)).fill(0x41);
       return insertAt(seed.bytes, somewhere(rng, seed), run);
     }
-    const header = new Uint8Array(config.headerBytes);
+    if (config.kind === "varint" || config.kind === "netstring") {
+      // A length over the limit, past 2^53, or a header that never ends.
+      const n = rng.chance(0.8)
+        ? overlongLength(rng, config)
+        : rng.pick([2n ** 53n, 2n ** 64n - 1n, 10n ** 30n]);
+      const header = rng.chance(0.15)
+        ? new Uint8Array(rng.range(10, 40)).fill(
+          config.kind === "varint" ? rng.pick([0x80, 0xff]) : 0x39,
+        )
+        : config.kind === "varint"
+        ? varintOf(n)
+        : utf8.encode(`${n}:`);
+      return insertAt(seed.bytes, somewhere(rng, seed), header);
+    }
+    const header = new Uint8Array(config.fieldOffset + config.headerBytes);
     writeUint(
       header,
-      0,
+      config.fieldOffset,
       config.headerBytes,
       config.littleEndian,
       overlongLength(rng, config),
@@ -781,6 +940,10 @@ export function sameValue(config: Config, a: unknown, b: unknown): boolean {
   switch (config.kind) {
     case "lengthPrefixed":
     case "delimited":
+    case "lengthField":
+    case "varint":
+    case "netstring":
+    case "crlf":
       return sameBytes(a as Uint8Array, b as Uint8Array);
     case "message": {
       const x = a as Message;
@@ -799,6 +962,10 @@ function checkValue(config: Config, value: unknown, where: string): void {
   switch (config.kind) {
     case "lengthPrefixed":
     case "delimited":
+    case "lengthField":
+    case "varint":
+    case "netstring":
+    case "crlf":
       if (!(value instanceof Uint8Array)) fail(`${where}: not a Uint8Array`);
       if (value.length > config.limit) {
         fail(`${where}: ${value.length} bytes, over the limit ${config.limit}`);
@@ -1460,13 +1627,16 @@ export function fuzzEncodeOnce(rng: Rng): string {
     "delimited",
     "message",
     "head",
+    "lengthField",
+    "varint",
+    "netstring",
   ]);
   let options: Record<string, unknown>;
   let expected: Expected;
   if (kind === "lengthPrefixed") {
     const headerBytes = rng.chance(0.08)
-      ? rng.pick<unknown>([0, 3, 16, -1, NaN, "4"])
-      : rng.pick([undefined, 1, 2, 4, 8]);
+      ? rng.pick<unknown>([0, 5, 16, -1, NaN, "4"])
+      : rng.pick([undefined, 1, 2, 3, 4, 8]);
     const max = maybeBad(
       rng,
       rng.pick([undefined, 0, 1, 100, 255, 256, 65535, 65536, 70000, MAX_SAFE]),
@@ -1475,20 +1645,58 @@ export function fuzzEncodeOnce(rng: Rng): string {
       headerBytes,
       littleEndian: rng.chance(0.5),
       maxFrameBytes: max,
+      lengthIncludesHeader: rng.chance(0.3),
     };
     const goodWidth = headerBytes === undefined || headerBytes === null ||
-      [1, 2, 4, 8].includes(headerBytes as number);
+      [1, 2, 3, 4, 8].includes(headerBytes as number);
     expected = goodWidth && isLimit(max)
       ? { ok: true }
       : { ok: false, error: "RangeError" };
+  } else if (kind === "lengthField") {
+    const headerBytes = rng.chance(0.08)
+      ? rng.pick<unknown>([0, 5, 7, "4"])
+      : rng.pick([undefined, 1, 2, 3, 4, 8]);
+    const offset = maybeBad(rng, rng.pick([undefined, 0, 1, 4]));
+    const adjustment = rng.chance(0.06)
+      ? rng.pick<unknown>([0.5, NaN, Infinity, "1"])
+      : rng.pick([undefined, 0, -4, -1, 1, 7]);
+    const max = maybeBad(
+      rng,
+      rng.pick([undefined, 0, 5, 100, 255, 256, 65536, 70000, MAX_SAFE]),
+    );
+    options = {
+      offset,
+      headerBytes,
+      littleEndian: rng.chance(0.5),
+      adjustment,
+      maxFrameBytes: max,
+    };
+    const goodWidth = headerBytes === undefined || headerBytes === null ||
+      [1, 2, 3, 4, 8].includes(headerBytes as number);
+    const goodAdjustment = adjustment === undefined ||
+      Number.isSafeInteger(adjustment);
+    expected = goodWidth && goodAdjustment && isLimit(offset) && isLimit(max)
+      ? { ok: true }
+      : { ok: false, error: "RangeError" };
+  } else if (kind === "varint" || kind === "netstring") {
+    const max = maybeBad(
+      rng,
+      rng.pick([undefined, 0, 1, 10, 127, 128, 1000, 70000, MAX_SAFE]),
+    );
+    options = { maxFrameBytes: max };
+    expected = isLimit(max) ? { ok: true } : { ok: false, error: "RangeError" };
   } else if (kind === "delimited") {
     const delimiter = rng.chance(0.05)
       ? rng.pick<unknown>(["", new Uint8Array(0)])
       : rng.pick([undefined, ...DELIMITERS]);
     const max = maybeBad(rng, rng.pick([undefined, 0, 1, 3, 100, 70000]));
-    options = { delimiter, maxFrameBytes: max };
+    const trimCr = rng.chance(0.25);
+    options = { delimiter, maxFrameBytes: max, trimCr };
     const empty = (delimiter as { length?: number } | undefined)?.length === 0;
-    expected = empty
+    const lf = delimiter === undefined || delimiter === "\n" ||
+      (delimiter instanceof Uint8Array && delimiter.length === 1 &&
+        delimiter[0] === 0x0a);
+    expected = empty || (trimCr && !lf)
       ? { ok: false, error: "TypeError" }
       : isLimit(max)
       ? { ok: true }
@@ -1513,8 +1721,51 @@ export function fuzzEncodeOnce(rng: Rng): string {
   if (config === undefined) return `options: ${made}`;
   const c: Config = config;
 
-  if (kind === "lengthPrefixed" || kind === "delimited") {
-    const value = randomPayload(rng, c.limit, c.delimiter);
+  if (kind === "lengthField") {
+    const value = randomPayload(rng, c.limit);
+    const o = c.options as LengthFieldOptions;
+    const headerEnd = c.fieldOffset + c.headerBytes;
+    const base = headerEnd + (o.adjustment ?? 0);
+    const fieldMax = c.headerBytes === 8
+      ? MAX_SAFE
+      : 2 ** (8 * c.headerBytes) - 1;
+    let want: Uint8Array | null = null;
+    if (!(value instanceof Uint8Array)) {
+      expected = { ok: false, error: "TypeError" };
+    } else if (value.length < Math.max(headerEnd, base)) {
+      expected = { ok: false, error: "BAD_HEADER" };
+    } else if (value.length > c.limit || value.length - base > fieldMax) {
+      expected = { ok: false, error: "FRAME_TOO_LARGE" };
+    } else {
+      expected = { ok: true };
+      want = value.slice();
+      const field = BigInt(value.length - base);
+      writeUint(want, c.fieldOffset, c.headerBytes, c.littleEndian, field);
+    }
+    const copy = value instanceof Uint8Array ? value.slice() : undefined;
+    let encoded: Uint8Array = new Uint8Array(0);
+    const outcome = expectOutcome(expected, () => {
+      encoded = c.framing.encode(value);
+    }, `${where}: ${describeValue(value)}`);
+    if (copy && !sameBytes(copy, value as Uint8Array)) {
+      fail(`${where}: encode modified the caller's frame`);
+    }
+    if (outcome === "ok") {
+      checkEncoded(rng, c, value, encoded, want, want, where);
+    }
+    return `${kind}: ${outcome}`;
+  }
+
+  if (
+    kind === "lengthPrefixed" || kind === "delimited" || kind === "varint" ||
+    kind === "netstring"
+  ) {
+    const trimCr = (c.options as DelimitedOptions).trimCr === true;
+    const value = randomPayload(
+      rng,
+      c.limit,
+      trimCr ? new Uint8Array([0x41, 0x41, 0x0d, 0x0d, 0x0a]) : c.delimiter,
+    );
     let want: Uint8Array | null = null;
     if (!(value instanceof Uint8Array)) {
       expected = { ok: false, error: "TypeError" };
@@ -1522,12 +1773,28 @@ export function fuzzEncodeOnce(rng: Rng): string {
       expected = { ok: false, error: "FRAME_TOO_LARGE" };
     } else if (kind === "lengthPrefixed") {
       expected = { ok: true };
+      const included = (c.options as LengthPrefixOptions).lengthIncludesHeader
+        ? c.headerBytes
+        : 0;
       want = new Uint8Array(c.headerBytes + value.length);
-      writeUint(want, 0, c.headerBytes, c.littleEndian, BigInt(value.length));
+      writeUint(
+        want,
+        0,
+        c.headerBytes,
+        c.littleEndian,
+        BigInt(value.length + included),
+      );
       want.set(value, c.headerBytes);
+    } else if (kind === "varint") {
+      expected = { ok: true };
+      want = concat([varintOf(BigInt(value.length)), value]);
+    } else if (kind === "netstring") {
+      expected = { ok: true };
+      want = concat([utf8.encode(`${value.length}:`), value, utf8.encode(",")]);
     } else {
       want = concat([value, c.delimiter]);
-      expected = naiveIndexOf(want, c.delimiter) === value.length
+      expected = naiveIndexOf(want, c.delimiter) === value.length &&
+          !(trimCr && value.at(-1) === 0x0d)
         ? { ok: true }
         : { ok: false, error: "TypeError" };
     }
@@ -1538,7 +1805,7 @@ export function fuzzEncodeOnce(rng: Rng): string {
     if (outcome === "ok") {
       checkEncoded(rng, c, value, encoded, want, value, where);
     }
-    return `${kind}: ${outcome}`;
+    return `${kind}${trimCr ? " trimCr" : ""}: ${outcome}`;
   }
 
   // message and head
@@ -1824,6 +2091,10 @@ export interface FuzzOptions {
   timeMs?: number;
   /** Check DecoderStream on one case in this many. */
   streamEvery?: number;
+  /** Fuzz only these framings (a kind repeated is drawn more often). */
+  kinds?: readonly Kind[];
+  /** Skip the encode, ReadBuffer and EncoderStream parts of each case. */
+  decodeOnly?: boolean;
   /** Called about every `progressMs`. */
   onProgress?: (stats: FuzzStats) => void;
   progressMs?: number;
@@ -1833,11 +2104,12 @@ export interface FuzzOptions {
 export async function runCase(
   seed: number,
   streams: boolean,
+  kinds: readonly Kind[] = KINDS,
 ): Promise<
   { config: Config; ref: Reference; bytes: number; applied: string[] }
 > {
   const rng = new Rng(seed);
-  const config = randomConfig(rng);
+  const config = randomConfig(rng, kinds);
   const valid = validStream(rng, config);
   const { bytes, applied } = mutate(rng, config, valid);
   try {
@@ -1890,11 +2162,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
     }
     const seed = caseSeed(options.seed, i);
     try {
-      const { config, ref, bytes } = await runCase(seed, i % streamEvery === 0);
+      const { config, ref, bytes } = await runCase(
+        seed,
+        i % streamEvery === 0,
+        options.kinds,
+      );
       const key = `${config.kind} ${ref.code ?? "ok"}`;
       stats.outcomes[key] = (stats.outcomes[key] ?? 0) + 1;
       stats.streamBytes += bytes;
       stats.values += ref.values.length;
+      if (options.decodeOnly) {
+        stats.cases++;
+        continue;
+      }
       for (const outcome of fuzzEncodes(seed)) {
         stats.encodes[outcome] = (stats.encodes[outcome] ?? 0) + 1;
       }
@@ -1910,9 +2190,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
       throw new FuzzFailure(
         `fuzz failure: run seed ${hex32(options.seed)}, case ${i} (seed ${
           hex32(seed)
-        }); replay with \`deno task fuzz --replay ${hex32(seed)}\`\n${
-          (error as Error).message
-        }`,
+        }); replay with \`deno task fuzz --replay ${hex32(seed)}${
+          options.kinds ? ` --kinds ${options.kinds}` : ""
+        }\`\n${(error as Error).message}`,
         { cause: error },
       );
     }
@@ -1923,8 +2203,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzStats> {
 }
 
 /** Replays one case (decode, encode, ReadBuffer and EncoderStream parts). */
-export async function replayCase(seed: number): Promise<string> {
-  const { config, ref, bytes, applied } = await runCase(seed, true);
+export async function replayCase(
+  seed: number,
+  kinds: readonly Kind[] = KINDS,
+): Promise<string> {
+  const { config, ref, bytes, applied } = await runCase(seed, true, kinds);
   const encodes = fuzzEncodes(seed);
   fuzzReadBuffer(new Rng(seed ^ READ_BUFFER_SALT));
   await checkEncoderStream(new Rng(seed ^ ENCODER_STREAM_SALT));
