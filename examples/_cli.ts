@@ -28,6 +28,8 @@ export interface CliOptions<S extends string, B extends string> {
   minPort?: number | ((mode: string | undefined) => number);
   /** How many arguments may follow; more is an error. Default: any number. */
   maxArgs?: number;
+  /** The port when --port is not given. Default 9000. */
+  defaultPort?: number;
 }
 
 /** The command line: the flags, the port as a number, the arguments in `_`. */
@@ -38,9 +40,9 @@ export type CliArgs<S extends string, B extends string> =
 
 /**
  * Parses `Deno.args` with `parseArgs`: `--host` (default 127.0.0.1), `--port`
- * (default 9000) and the extra flags of `options`. `--help` prints `usage` and
- * exits 0; an unknown option, too many arguments, or a bad port is a
- * {@linkcode usageError}, checked in that order.
+ * (default 9000, or `options.defaultPort`) and the extra flags of `options`.
+ * `--help` prints `usage` and exits 0; an unknown option, too many arguments,
+ * or a bad port is a {@linkcode usageError}, checked in that order.
  */
 export function parseCli<S extends string = never, B extends string = never>(
   usage: string,
@@ -57,7 +59,11 @@ export function parseCli<S extends string = never, B extends string = never>(
   } = parseArgs(Deno.args, {
     string: ["host", "port", ...Object.keys(extra), "_"], // "_": "007" stays a string
     boolean: ["help", ...options.boolean ?? []],
-    default: { host: "127.0.0.1", port: "9000", ...extra },
+    default: {
+      host: "127.0.0.1",
+      port: String(options.defaultPort ?? 9000),
+      ...extra,
+    },
     // Called for arguments too: keep those (no "-"), refuse unknown options.
     unknown: (arg: string) =>
       !arg.startsWith("-") || usageError(usage, `unknown option ${arg}`),

@@ -37,6 +37,7 @@ const EXAMPLES = [
   "file_transfer",
   "chat_room",
   "demo",
+  "postgres", // run against a real server in tests/postgres_test.ts
 ];
 
 /** The Run line of `name` whose arguments start with `mode` (or the only one). */
