@@ -38,6 +38,7 @@
 
 import { FrameError } from "../errors.ts";
 import {
+  byteOrderHint,
   checkBytes,
   checkLimit,
   CODEC,
@@ -161,6 +162,15 @@ class LengthPrefixedFraming
         "decode frame: header announces",
         length,
         this.#maxFrameBytes,
+        headerBytes === 4
+          ? byteOrderHint(
+            bytes,
+            offset,
+            !this.#bigEndian32,
+            this.#maxFrameBytes,
+            this.#included,
+          )
+          : "",
       );
     }
     const start = offset + headerBytes;

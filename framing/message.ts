@@ -11,11 +11,24 @@
  * DECODED: { header: { size: 3 }, body: "abc" }
  * ```
  *
+ * The Python tutorials' upload, `struct.pack("i", len(head))` then
+ * `{"filename": ..., "filesize": ...}` then the file, is
+ * `message({ littleEndian: true, sizeKey: "filesize" })`:
+ *
+ * ```text
+ * INPUT
+ * +-- hlen: u32le --+---- header: UTF-8 JSON -------------+---- body ----+
+ * | 21 00 00 00     | {"filename":"a.txt","filesize":3}   | a b c        |
+ * +-----------------+-------------------------------------+--------------+
+ * DECODED: { header: { filename: "a.txt", filesize: 3 }, body: "abc" }
+ * ```
+ *
  * @module
  */
 
 import { FrameError } from "../errors.ts";
 import {
+  byteOrderHint,
   checkBytes,
   checkLimit,
   CODEC,
@@ -23,6 +36,7 @@ import {
   type CodecFraming,
   type DecodeState,
   DEFAULT_MAX_FRAME_BYTES,
+  describe,
   type Framing,
   KiB,
   tooLarge,
@@ -39,7 +53,7 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** One message of the {@linkcode message} framing. */
 export interface Message {
-  /** A JSON object; `size` in it is the body's length. */
+  /** A JSON object; its `size` (or the `sizeKey` chosen) is the body's length. */
   header: Record<string, unknown>;
   /** The body bytes. */
   body: Uint8Array;
@@ -48,7 +62,8 @@ export interface Message {
 /** Options for {@linkcode message}. */
 export interface MessageOptions {
   /**
-   * Byte order of the 4-byte header length.
+   * Byte order of the 4-byte header length: `true` for a peer that writes it
+   * with Python's `struct.pack("i", n)` (native order) on x86 or ARM.
    * @default {false}
    */
   littleEndian?: boolean;
@@ -63,6 +78,13 @@ export interface MessageOptions {
    * @default {16777216}
    */
   maxBodyBytes?: number;
+  /**
+   * The JSON key that carries the body's length: read by `decode`, written
+   * by `encode` (that key only), and required by `head`. `"filesize"`
+   * speaks the Python tutorials' upload protocol.
+   * @default {"size"}
+   */
+  sizeKey?: string;
 }
 
 /** The {@linkcode message} framing, plus a framing of the header alone. */
@@ -71,7 +93,8 @@ export interface MessageFraming extends Framing<Message> {
    * Frames only the length and JSON header of a message, for bodies too large
    * to hold in memory: send the head, then stream `size` bytes of body; on
    * the other side decode the head, then read `header.size` bytes. `encode`
-   * takes a header whose `size` is set; `maxBodyBytes` does not apply.
+   * takes a header whose `size` (the `sizeKey`) is set; `maxBodyBytes` does
+   * not apply.
    */
   readonly head: Framing<Record<string, unknown>>;
 }
@@ -86,24 +109,31 @@ function isSize(value: unknown): value is number {
 
 /** Shared by `message()` and its `head`: [u32 length][UTF-8 JSON object]. */
 class JsonHead {
+  /** The JSON key of the body's length. */
+  readonly sizeKey: string;
+  readonly #littleEndian: boolean;
   readonly #maxHeaderBytes: number;
   readonly #read: ReadUint;
   readonly #write: WriteUint;
 
-  constructor(littleEndian: boolean, maxHeaderBytes: number) {
+  constructor(littleEndian: boolean, maxHeaderBytes: number, sizeKey: string) {
+    this.sizeKey = sizeKey;
+    this.#littleEndian = littleEndian;
     this.#maxHeaderBytes = maxHeaderBytes;
     this.#read = uintReader(4, littleEndian);
     this.#write = uintWriter(4, littleEndian);
   }
 
-  /** The JSON bytes of `header` with `size` set; checks the header limit. */
+  /** The JSON bytes of `header` with its size key set; checks the header limit. */
   encodeJson(header: Record<string, unknown>, size: number): Uint8Array {
     if (!isPlainObject(header)) {
       throw new TypeError(
         "Cannot encode message: the header must be an object",
       );
     }
-    const json = utf8Encoder.encode(JSON.stringify({ ...header, size }));
+    const json = utf8Encoder.encode(
+      JSON.stringify({ ...header, [this.sizeKey]: size }),
+    );
     if (json.length > this.#maxHeaderBytes) {
       throw tooLarge(
         "encode message header",
@@ -120,7 +150,7 @@ class JsonHead {
     return 4 + json.length;
   }
 
-  /** The header at `offset` and where it ends, or null; validates `size`. */
+  /** The header at `offset` and where it ends, or null; validates its size. */
   decode(
     bytes: Uint8Array,
     offset: number,
@@ -133,6 +163,7 @@ class JsonHead {
         "decode message: header length announces",
         length,
         this.#maxHeaderBytes,
+        byteOrderHint(bytes, offset, this.#littleEndian, this.#maxHeaderBytes),
       );
     }
     const end = offset + 4 + length;
@@ -160,12 +191,13 @@ class JsonHead {
         }`,
       );
     }
-    if (!isSize(header.size)) {
+    const size = header[this.sizeKey];
+    if (!isSize(size)) {
       throw new FrameError(
         "BAD_HEADER",
-        `Cannot decode message: "size" must be a non-negative safe integer, got ${
-          JSON.stringify(header.size)
-        }`,
+        `Cannot decode message: ${
+          JSON.stringify(this.sizeKey)
+        } must be a non-negative safe integer, got ${JSON.stringify(size)}`,
       );
     }
     return { value: header, next: end };
@@ -192,10 +224,13 @@ class MessageHeadFraming
   }
 
   measure(header: Record<string, unknown>): number {
-    const size = header?.size;
+    const key = this.#head.sizeKey;
+    const size = header?.[key];
     if (!isSize(size)) {
       throw new TypeError(
-        `Cannot encode message head: "size" must be a non-negative safe integer, got ${size}`,
+        `Cannot encode message head: ${
+          JSON.stringify(key)
+        } must be a non-negative safe integer, got ${size}`,
       );
     }
     this.#json = this.#head.encodeJson(header, size);
@@ -208,7 +243,7 @@ class MessageHeadFraming
     offset: number,
   ): void {
     const json = this.#json ??
-      this.#head.encodeJson(header, header.size as number);
+      this.#head.encodeJson(header, header[this.#head.sizeKey] as number);
     this.#head.writeJson(json, target, offset);
     this.#json = undefined;
   }
@@ -231,9 +266,18 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
   #pending: Uint8Array | undefined;
 
   constructor(options: MessageOptions) {
+    const sizeKey = options.sizeKey ?? "size";
+    if (typeof sizeKey !== "string" || sizeKey === "") {
+      throw new TypeError(
+        `Cannot create framing: sizeKey must be a non-empty string, got ${
+          sizeKey === "" ? '""' : describe(sizeKey)
+        }`,
+      );
+    }
     this.#json = new JsonHead(
       options.littleEndian ?? false,
       checkLimit("maxHeaderBytes", options.maxHeaderBytes ?? 64 * KiB),
+      sizeKey,
     );
     this.#maxBodyBytes = checkLimit(
       "maxBodyBytes",
@@ -272,7 +316,7 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
   ): { value: Message; next: number } | null {
     const head = this.#json.decode(bytes, offset, state);
     if (head === null) return null;
-    const size = head.value.size as number;
+    const size = head.value[this.#json.sizeKey] as number;
     if (size > this.#maxBodyBytes) {
       throw tooLarge(
         "decode message: header announces a body of",
@@ -299,11 +343,16 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
  *
  * A header that is not UTF-8 JSON, not an object, or has a `size` that is not
  * a non-negative safe integer is `BAD_HEADER`; a `size` over `maxBodyBytes`
- * is `FRAME_TOO_LARGE`, thrown before the body arrives.
+ * is `FRAME_TOO_LARGE`, thrown before the body arrives. A header length over
+ * `maxHeaderBytes` is `FRAME_TOO_LARGE` too; when it would fit read in the
+ * other byte order, the message says so (a peer packing the length with
+ * Python's `struct.pack("i", n)` needs `littleEndian: true`).
  *
- * @param options Byte order of the header length and the limits.
+ * @param options Byte order of the header length, the limits, and the key of
+ * the body's length.
  * @returns The framing, with `head` for streaming bodies.
  * @throws {RangeError} A limit is not a non-negative safe integer.
+ * @throws {TypeError} `sizeKey` is not a non-empty string.
  *
  * @example A file name and its content
  * ```ts
@@ -318,6 +367,25 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
  * const decoded = framing.decode(bytes, 0);
  * assertEquals(decoded?.value.header, { name: "a.txt", size: 2 });
  * assertEquals(new TextDecoder().decode(decoded?.value.body), "hi");
+ * ```
+ *
+ * @example The Python tutorials' upload: `struct.pack("i")` and `filesize`
+ * ```ts
+ * import { message } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const upload = message({ littleEndian: true, sizeKey: "filesize" });
+ * const bytes = upload.encode({
+ *   header: { filename: "a.txt" },
+ *   body: new TextEncoder().encode("abc"),
+ * });
+ * // struct.pack("i", 33): the header's length, little-endian.
+ * assertEquals([...bytes.subarray(0, 4)], [33, 0, 0, 0]);
+ * assertEquals(
+ *   new TextDecoder().decode(bytes.subarray(4, 37)),
+ *   '{"filename":"a.txt","filesize":3}',
+ * );
+ * assertEquals(upload.decode(bytes, 0)?.value.header.filesize, 3);
  * ```
  */
 export function message(options: MessageOptions = {}): MessageFraming {

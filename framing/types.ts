@@ -169,6 +169,29 @@ export function view(
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 }
 
+/**
+ * The end of a FRAME_TOO_LARGE message for a 4-byte length at `offset` that
+ * is over `limit` as read, when read in the other byte order it is not: the
+ * classic mix-up of Python's `struct.pack("i", n)` (native order,
+ * little-endian on x86 and ARM) with network byte order. `included` is what
+ * the length counts beyond the payload. Empty when the other order does not
+ * fit either.
+ */
+export function byteOrderHint(
+  bytes: Uint8Array,
+  offset: number,
+  littleEndian: boolean,
+  limit: number,
+  included = 0,
+): string {
+  const other = new DataView(bytes.buffer, bytes.byteOffset + offset, 4)
+    .getUint32(0, !littleEndian) - included;
+  if (other < 0 || other > limit) return "";
+  return littleEndian
+    ? ` (read big-endian it would be ${other} bytes: does the peer use struct.pack("!i")?)`
+    : ` (read little-endian it would be ${other} bytes: does the peer use struct.pack("i")?)`;
+}
+
 /** FRAME_TOO_LARGE for `size` bytes over `limit`; `hint` ends the message. */
 export function tooLarge(
   what: string,
