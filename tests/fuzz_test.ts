@@ -25,7 +25,6 @@ import {
   checkHeavy,
   checkPrototype,
   checkStream,
-  DECODER_STREAM_STRICT_INCOMPLETE,
   fuzzEncodes,
   fuzzReadBuffer,
   heavyCases,
@@ -481,9 +480,6 @@ Deno.test("fuzz: delimited encode refuses a value whose end and the delimiter fo
 Deno.test({
   name:
     "fuzz: DecoderStream delivers every value completed before a stream ends inside a frame",
-  // Known bug (see DECODER_STREAM_STRICT_INCOMPLETE in tests/_fuzz.ts):
-  // erroring the stream in flush() drops values not yet read.
-  ignore: !DECODER_STREAM_STRICT_INCOMPLETE,
   async fn() {
     const frames = Array.from(
       { length: 16 },
