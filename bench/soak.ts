@@ -123,7 +123,7 @@ class Tally {
     let code: string;
     if (
       (error instanceof SocketError || error instanceof FrameError) &&
-      typeof error.code === "string" && error.code !== ""
+      typeof error.code === "string" && (error.code as string) !== ""
     ) {
       code = error.code;
     } else {
