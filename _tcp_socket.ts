@@ -11,6 +11,7 @@ import { Reader } from "./_reader.ts";
 import { BufferedWriter, RESOLVED } from "./_writer.ts";
 import {
   bounded,
+  canceled,
   closedError,
   toSocketError,
   type WaitOptions,
@@ -272,7 +273,7 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    const refused = this.#refuseWrite("send");
+    const refused = this.#refuseWrite("send", options);
     if (refused) return refused;
     const accepted = this.#writer.write(bytes);
     if (accepted === RESOLVED) return accepted;
@@ -312,7 +313,7 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     options?: CallOptions,
   ): Promise<void> {
     const [framing, call] = this.#split(framingOrOptions, options);
-    const refused = this.#refuseWrite("send frame");
+    const refused = this.#refuseWrite("send frame", call);
     if (refused) return refused;
     const accepted = this.#writer.writeFrame(value, framing);
     return this.#bounded(accepted, call, "send frame");
@@ -342,7 +343,7 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     options?: CallOptions,
   ): Promise<void> {
     const [framing, call] = this.#split(framingOrOptions, options);
-    const refused = this.#refuseWrite("send frames");
+    const refused = this.#refuseWrite("send frames", call);
     if (refused) return refused;
     const accepted = this.#writer.writeFrames(values, framing);
     return this.#bounded(accepted, call, "send frames");
@@ -375,6 +376,9 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
    */
   flush(options?: CallOptions): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
+    if (options?.signal?.aborted) {
+      return Promise.reject(canceled("flush", options.signal));
+    }
     if (this.#writeClosed) return RESOLVED;
     return this.#bounded(this.#writer.flush(), options, "flush");
   }
@@ -634,6 +638,7 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
   #wait(options: CallOptions | undefined): WaitOptions {
     if (options === undefined) return NO_WAIT;
     checkDuration(options.timeout, "timeout", "receive");
+    if (options.signal?.aborted) throw canceled("receive", options.signal);
     return options;
   }
 
@@ -705,8 +710,14 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     check(ms);
   }
 
-  #refuseWrite(action: string): Promise<never> | undefined {
+  /** Why a write call must fail before accepting anything, if it must. */
+  #refuseWrite(
+    action: string,
+    options: CallOptions | undefined,
+  ): Promise<never> | undefined {
     if (this.#closed) return Promise.reject(this.#closed);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(canceled(action, signal));
     if (this.#writeClosed) {
       return Promise.reject(
         new SocketError("EPIPE", `Cannot ${action}: the write side is closed`),

@@ -112,3 +112,8 @@ export function toBytes(data: unknown, action: string): Uint8Array {
     }`,
   );
 }
+
+/** `value`, or `fallback` when it is undefined (not when it is null: null is a caller's mistake). */
+export function withDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

@@ -176,13 +176,12 @@ export class BufferedWriter {
   }
 
   /**
-   * Rejects every caller waiting (for room, for a flush, for its uncopied
-   * bytes to be written) with `reason`, and keeps writing what was accepted:
-   * what `close()` does before its last flush.
+   * Rejects every caller waiting for room or for a flush with `reason`, and
+   * keeps writing what was accepted: what `close()` does before its last
+   * flush. A caller whose uncopied bytes are still being written is told
+   * when they are (or when writing fails).
    */
   abandonWaiters(reason: SocketError): void {
-    for (const segment of this.#queue) segment.written?.reject(reason);
-    this.#written?.reject(reason);
     for (const waiter of this.#flushWaiters) waiter.resolvers.reject(reason);
     this.#flushWaiters = [];
     this.#drained?.reject(reason);

@@ -36,6 +36,7 @@ import {
   checkHostname,
   checkPort,
   checkPositive,
+  withDefault,
 } from "./_validate.ts";
 
 export {
@@ -186,7 +187,10 @@ async function open<T>(
 
 /** Checks every option of `connect` before any I/O; returns the action's name. */
 function checkConnect(options: ConnectOptions<unknown>): string {
-  const hostname = checkHostname(options.hostname ?? "127.0.0.1", "connect");
+  const hostname = checkHostname(
+    withDefault(options.hostname, "127.0.0.1"),
+    "connect",
+  );
   const port = checkPort(options.port, 1, "connect");
   checkDuration(options.timeout, "timeout", "connect");
   checkSocketOptions(options, "connect");
@@ -299,7 +303,10 @@ export function listen<T>(options: ListenOptions<T> = {}): TcpServer<T> {
 /** `listen`, for options of any frame type. */
 function bind<T>(options: ListenOptions<T>): TcpServer<T> {
   const { reusePort, backlog } = options;
-  const hostname = checkHostname(options.hostname ?? "127.0.0.1", "listen");
+  const hostname = checkHostname(
+    withDefault(options.hostname, "127.0.0.1"),
+    "listen",
+  );
   const port = checkPort(options.port ?? 0, 0, "listen");
   checkSocketOptions(options, "listen");
   if (backlog !== undefined) checkCount(backlog, 0, "backlog", "listen");

@@ -56,6 +56,7 @@ import {
   checkHostname,
   checkPort,
   toBytes,
+  withDefault,
 } from "./_validate.ts";
 
 /**
@@ -1023,7 +1024,10 @@ export function bindUdp(options: BindUdpOptions = {}): UdpSocket {
   const listen = (globalThis as { Deno?: typeof Deno }).Deno?.listenDatagram;
   if (typeof listen !== "function") throw unstableNetError();
   const action = "bind UDP socket";
-  const hostname = checkHostname(options.hostname ?? "127.0.0.1", action);
+  const hostname = checkHostname(
+    withDefault(options.hostname, "127.0.0.1"),
+    action,
+  );
   const port = checkPort(options.port ?? 0, 0, action);
   let conn: Deno.DatagramConn;
   try {
