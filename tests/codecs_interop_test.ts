@@ -18,7 +18,7 @@ import {
 } from "../mod.ts";
 import { assert, assertEquals, equals } from "./_helpers/assert.ts";
 import { runPython } from "./_helpers/python.ts";
-import { within } from "./_tcp_helpers.ts";
+import { within } from "./_helpers/async.ts";
 
 const decoder = new TextDecoder();
 
