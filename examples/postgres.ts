@@ -197,6 +197,11 @@ export async function pgQuery(options: PgQueryOptions): Promise<PgResult[]> {
         options.onResult?.(current);
         current = { command: "", rows: [] };
         break;
+      case "G": // CopyInResponse: the server waits for rows we do not have
+        await socket.sendFrame(
+          frontend("f", cstring("this example sends no COPY data")),
+        ); // CopyFail: the server answers with an ErrorResponse
+        break;
       case "I": // EmptyQueryResponse: the SQL held no statement
         break;
       case "E":

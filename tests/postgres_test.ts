@@ -267,6 +267,21 @@ Deno.test("postgres example: tables, NULL, UTF-8, errors and logins against a re
   );
 
   await t.step(
+    "COPY FROM STDIN is refused (CopyFail), not waited on",
+    async () => {
+      const output = await example(port, [
+        ...as("postgres"),
+        "CREATE TEMP TABLE t (n int); COPY t FROM STDIN",
+      ]);
+      refused(
+        output,
+        "ERROR 57014: COPY from stdin failed: this example sends no COPY data",
+      );
+      assertEquals(output.stdout, "CREATE TABLE\n");
+    },
+  );
+
+  await t.step(
     "a database that does not exist: the server's error",
     async () => {
       refused(
