@@ -234,7 +234,25 @@ export class Reader {
       DONE,
     );
     const iterator: AsyncIterableIterator<T> = {
-      next: () => this.#receive(want, NO_OPTIONS, action),
+      next: () => {
+        // A frame already buffered, nobody ahead: `#receive` without its
+        // layers (the step a loop over small frames takes nearly every time).
+        const driver = this.#driver;
+        if (
+          this.#calls.length === 0 && driver !== undefined &&
+          driver.framing === framing && this.#closed === undefined
+        ) {
+          try {
+            const value = (driver as DecodeDriver<T>).next(this.buffer);
+            if (value !== undefined) {
+              return Promise.resolve({ value, done: false });
+            }
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        return this.#receive(want, NO_OPTIONS, action);
+      },
       return: () => Promise.resolve(DONE),
       [Symbol.asyncIterator]: () => iterator,
     };

@@ -66,6 +66,21 @@ const CASES: Case[] = [
       "1M x 32 B frames, await sendFrame per frame + frames() vs hand-batched 64 KiB writes + hand decoder; node: socket.write per frame",
   },
   {
+    name: "user-framing",
+    baseline: "ours",
+    metric: "framesPerSecond",
+    variants: [pair("ours", "small"), pair("user", "small")],
+    note:
+      "as small and batch, with a length-prefix framing written with only encode/decode (user) vs the built-in lengthPrefixed() (ours)",
+  },
+  {
+    name: "user-framing-batch",
+    baseline: "ours",
+    metric: "framesPerSecond",
+    variants: [both("ours", "batch"), both("user", "batch")],
+    note: "as batch-inproc, user-written framing vs built-in",
+  },
+  {
     name: "small-inproc",
     baseline: "raw",
     metric: "framesPerSecond",
@@ -105,6 +120,14 @@ const CASES: Case[] = [
     metric: "receivedPerSecond",
     variants: [pair("raw"), pair("ours")],
     note: "500k x 64 B datagrams: UdpSocket vs Deno.listenDatagram",
+  },
+  {
+    name: "webstreams",
+    baseline: "raw",
+    metric: "framesPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "1M x 32 B frames: pipeThrough(EncoderStream).pipeTo(conn.writable) + conn.readable.pipeThrough(DecoderStream) vs one await writer.write(frame) per frame + a hand-written TransformStream decoder",
   },
 ];
 

@@ -12,8 +12,13 @@
 // that follows this module's rules, to show what the rules alone cost).
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
-import { bindUdp, connect, listen, serve } from "../mod.ts";
+import { bindUdp, connect, type Framing, listen, serve } from "../mod.ts";
 import { FloorReader, FloorWriter } from "./_floor.ts";
+import {
+  DecoderStream,
+  EncoderStream,
+  lengthPrefixed,
+} from "../framing/mod.ts";
 
 const encoder = new TextEncoder();
 const SCALE = Number(Deno.env.get("SCALE") ?? "1");
@@ -203,11 +208,40 @@ async function receiveSmall(
   }
 }
 
+/**
+ * The "user" variant's framing: a 4-byte big-endian length prefix written the
+ * way a user would, with `encode` and `decode` only (none of the built-in
+ * codecs' private fast paths).
+ */
+const userFraming: Framing<Uint8Array> = {
+  encode(payload) {
+    const out = new Uint8Array(4 + payload.length);
+    const n = payload.length;
+    out[0] = n >>> 24;
+    out[1] = n >>> 16;
+    out[2] = n >>> 8;
+    out[3] = n;
+    out.set(payload, 4);
+    return out;
+  },
+  decode(bytes, offset) {
+    if (bytes.length - offset < 4) return null;
+    const length = ((bytes[offset] << 24) | (bytes[offset + 1] << 16) |
+      (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+    const end = offset + 4 + length;
+    if (end > bytes.length) return null;
+    return { value: bytes.subarray(offset + 4, end), next: end };
+  },
+};
+
+/** The framing of the "ours" variants: built-in, or the user's for "user". */
+const oursFraming = variant === "user" ? userFraming : lengthPrefixed();
+
 async function smallServerOurs(
   socketReady: (port: number) => void,
   batch: boolean,
 ): Promise<void> {
-  await using server = listen();
+  await using server = listen({ framing: oursFraming });
   socketReady(server.addr.port);
   await using socket = await server.accept();
   await receiveSmall(socket, socket.frames(), batch);
@@ -237,8 +271,8 @@ async function smallServerRaw(
 async function smallClient(port: number, batch: boolean): Promise<number> {
   const payload = new Uint8Array(SMALL_PAYLOAD).fill(1);
   const start = performance.now();
-  if (variant === "ours") {
-    await using socket = await connect({ port });
+  if (variant === "ours" || variant === "user") {
+    await using socket = await connect({ port, framing: oursFraming });
     await sendSmall(socket, payload, batch);
     await socket.recvExactly(1);
   } else if (variant === "floor") {
@@ -282,7 +316,7 @@ async function smallServerFloor(
 }
 
 async function small(batch: boolean): Promise<void> {
-  const serverSide = variant === "ours"
+  const serverSide = variant === "ours" || variant === "user"
     ? smallServerOurs
     : variant === "floor"
     ? smallServerFloor
@@ -531,6 +565,72 @@ function udpReport(start: number, sendSeconds: number, received: number): void {
   });
 }
 
+// ---- webstreams: 1,000,000 frames of 32 bytes one way, through Web Streams ----
+
+/** The hand-written decoder as a TransformStream: each frame enqueued as a view. */
+function rawDecoderStream(): TransformStream<Uint8Array, Uint8Array> {
+  let controller!: TransformStreamDefaultController<Uint8Array>;
+  const decoder = new RawFrameDecoder((frame) => controller.enqueue(frame));
+  return new TransformStream({
+    start(c) {
+      controller = c;
+    },
+    transform(chunk) {
+      decoder.push(chunk);
+    },
+  });
+}
+
+async function webstreamsServer(): Promise<void> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  announce(listener.addr.port);
+  using conn = await listener.accept();
+  const frames = conn.readable.pipeThrough(
+    variant === "ours"
+      ? new DecoderStream(lengthPrefixed())
+      : rawDecoderStream(),
+  );
+  let count = 0;
+  for await (const frame of frames.values({ preventCancel: true })) {
+    if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+    if (++count === SMALL_FRAMES) break;
+  }
+  if (count !== SMALL_FRAMES) throw new Error("unexpected end of stream");
+  await writeAll(conn, new Uint8Array(1));
+}
+
+/** SMALL_FRAMES copies of `payload` as a stream, 1,024 enqueued per pull. */
+function payloadStream(payload: Uint8Array): ReadableStream<Uint8Array> {
+  let left = SMALL_FRAMES;
+  return new ReadableStream({
+    pull(controller) {
+      const n = Math.min(1024, left);
+      for (let i = 0; i < n; i++) controller.enqueue(payload);
+      left -= n;
+      if (left === 0) controller.close();
+    },
+  }, { highWaterMark: 1024 });
+}
+
+async function webstreamsClient(port: number): Promise<void> {
+  const payload = new Uint8Array(SMALL_PAYLOAD).fill(1);
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const start = performance.now();
+  if (variant === "ours") {
+    await payloadStream(payload)
+      .pipeThrough(new EncoderStream(lengthPrefixed()))
+      .pipeTo(conn.writable, { preventClose: true });
+  } else {
+    const writer = conn.writable.getWriter();
+    const frame = rawFrame(payload);
+    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(frame);
+    writer.releaseLock();
+  }
+  await readExactly(conn, new Uint8Array(1));
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
+}
+
 // ---- dispatch ----
 
 type Side = () => Promise<void>;
@@ -540,6 +640,7 @@ const cases: Record<string, [Side, ClientSide]> = {
   echo: [echoServer, echoClient],
   concurrency: [concurrencyServer, concurrencyClient],
   udp: [udpServer, udpClient],
+  webstreams: [webstreamsServer, webstreamsClient],
 };
 
 if (import.meta.main) {
