@@ -167,17 +167,34 @@ export interface PythonPeer extends AsyncDisposable {
   finish(): Promise<PythonResult>;
   /** Sends it `signal` (default SIGKILL); does nothing once it has exited. */
   kill(signal?: Deno.Signal): void;
+  /** Writes `text` to its stdin (started with `{ stdin: "piped" }`). */
+  write(text: string): Promise<void>;
+  /** Closes its stdin: `input()` then raises EOFError. */
+  closeStdin(): Promise<void>;
   /** Its process id. */
   readonly pid: number;
 }
 
+/** Options of `runPython`, after the script's arguments. */
+export interface PythonPeerOptions {
+  /**
+   * `"piped"` to feed its stdin with `write()` (as a user types into
+   * `input()`).
+   * @default {"null"}
+   */
+  stdin?: "piped" | "null";
+  /** Its working directory (where a tutorial's server writes its files). */
+  cwd?: string;
+}
+
 /**
- * Starts `python3 -u -c code ...args` (unbuffered, stdin closed) as a peer
- * the test talks to over sockets; fails at once if python3 is missing.
- * Disposing it kills it if it still runs and waits for it to exit.
+ * Starts `python3 -u -c code ...args` (unbuffered, stdin closed unless
+ * piped) as a peer the test talks to over sockets; fails at once if python3
+ * is missing. Disposing it kills it if it still runs and waits for it to
+ * exit.
  *
  * @param code The script.
- * @param args Its `sys.argv[1:]`.
+ * @param args Its `sys.argv[1:]`, then optionally options.
  * @returns The running peer.
  *
  * @example Basic usage
@@ -190,12 +207,20 @@ export interface PythonPeer extends AsyncDisposable {
  * assertEquals((await peer.finish()).code, 0);
  * ```
  */
-export function runPython(code: string, ...args: string[]): PythonPeer {
-  const child = spawn(["-u", "-c", code, ...args], {
-    stdin: "null",
+export function runPython(
+  code: string,
+  ...args: (string | PythonPeerOptions)[]
+): PythonPeer {
+  const argv = args.filter((arg) => typeof arg === "string");
+  const options: PythonPeerOptions =
+    args.find((arg) => typeof arg !== "string") ?? {};
+  const child = spawn(["-u", "-c", code, ...argv], {
+    stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  const stdin = options.stdin === "piped" ? child.stdin.getWriter() : undefined;
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let pending = "";
@@ -241,8 +266,18 @@ export function runPython(code: string, ...args: string[]): PythonPeer {
         child.kill(signal);
       } catch { /* exited meanwhile */ }
     },
+    async write(text: string) {
+      if (!stdin) {
+        throw new Error('runPython: write() needs { stdin: "piped" }');
+      }
+      await stdin.write(new TextEncoder().encode(text));
+    },
+    async closeStdin() {
+      await stdin?.close().catch(() => {});
+    },
     async [Symbol.asyncDispose]() {
       peer.kill();
+      await peer.closeStdin();
       await peer.finish();
     },
   };
