@@ -38,6 +38,7 @@ const EXAMPLES = [
   "chat_room",
   "demo",
   "postgres", // run against a real server in tests/postgres_test.ts
+  "phone", // run against the tutorials' programs in tests/seeds_test.ts
 ];
 
 /** The Run line of `name` whose arguments start with `mode` (or the only one). */
