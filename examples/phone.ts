@@ -91,9 +91,14 @@ async function talk(
     }
   } catch (error) {
     // The caller reset the connection (killed, or closed with our reply
-    // unread), or the server is stopping: this call ends, the server goes on.
+    // unread): this call ends, the server goes on. ECLOSED: we hung up on it
+    // because the server is stopping.
     if (!(error instanceof SocketError)) throw error;
-    log(`${peer} was cut off (${error.code})`);
+    log(
+      error.code === "ECLOSED"
+        ? `hung up on ${peer}: the server is stopping`
+        : `${peer} was cut off (${error.code})`,
+    );
   } finally {
     socket.close();
   }

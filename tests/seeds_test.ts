@@ -452,10 +452,27 @@ client.close()
     const { stdout } = await within(client.finish(), 15_000, "next caller");
     assertEquals(stdout, "LHF NB\n");
   }
-  await interrupt(server);
+  // Ctrl-C with a caller on the line: the server hangs up and stops (exit 0).
+  {
+    await using client = runPython(PHONE_CLIENT_LOOP, `${port}`, {
+      stdin: "piped",
+    });
+    await client.write("still there?\n");
+    assertEquals(
+      await within(client.readLine(), 15_000, "reply"),
+      ">>>: b'STILL THERE?'",
+    );
+    await interrupt(server);
+  }
+  assert(
+    server.lines.some((line) =>
+      /^hung up on 127\.0\.0\.1:\d+: the server is stopping$/.test(line)
+    ),
+    server.describe(),
+  );
   assertEquals(
     server.lines.filter((line) => line.startsWith("client: ")).length,
-    3,
+    4,
     server.describe(),
   );
   assertEquals(server.stderr, "");
