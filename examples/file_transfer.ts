@@ -473,7 +473,10 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
 
   if (tutorial) {
     // The tutorial's receiver answers nothing: it closes once it has
-    // `filesize` bytes. A reset instead means it refused the file or failed.
+    // `filesize` bytes. A reset instead means it refused the file or failed
+    // (closing with bytes unread). A refusal can also look like a clean
+    // close, when the receiver had read every byte sent before it closed:
+    // that protocol cannot tell the two apart.
     let after: Uint8Array | null;
     try {
       after = await socket.recv(1);
@@ -568,7 +571,7 @@ async function main(): Promise<void> {
     });
     console.log(
       format === "tutorial"
-        ? `sent ${name}: ${size} bytes, sha256 ${sha256}, in the tutorial's format; the receiver hung up (it sends no answer)`
+        ? `sent ${name}: ${size} bytes, sha256 ${sha256}, in the tutorial's format; the receiver hung up (that protocol has no answer: the receiver's output says whether it kept the file)`
         : `sent ${name}: ${size} bytes, sha256 ${sha256}; the receiver checked it`,
     );
   } else {
