@@ -30,13 +30,14 @@
 //
 // The receiver also takes the upload of the Python socket tutorials as they
 // write it ("header dict + file content"), and `send --format tutorial` sends
-// it, byte for byte:
+// it the same way:
 //
 //   struct.pack("i", len(head))   4-byte header length, native byte order
 //   head                          JSON {"filename": ..., "filesize": ...}
 //   filesize bytes of file        then the sender closes; nothing comes back
 //
-// A header with `filename` is that protocol: its `filesize` is checked and
+// (In code, the first two are `message({ littleEndian: true, sizeKey:
+// "filesize" }).head`.) A header with `filename` is that protocol: its `filesize` is checked and
 // nothing is sent back (the tutorial's sender never reads; answering it would
 // turn its close into a reset), so a refused file just sees the connection
 // close. A header of the module's own protocol may leave out `sha256`: the
@@ -64,6 +65,8 @@ import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 /** The framing of every frame in the protocol; `.head` for the file's header. */
 const framing = message();
+/** The head of the tutorials' upload, as `send --format tutorial` writes it. */
+const tutorialHead = message({ littleEndian: true, sizeKey: "filesize" }).head;
 const NO_BODY = new Uint8Array(0);
 /** Longest file name accepted, in UTF-8 bytes (file systems allow 255). */
 const MAX_NAME_BYTES = 200;
@@ -426,11 +429,9 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
 
   const tutorial = options.format === "tutorial";
   if (tutorial) {
-    // struct.pack("<i", len(head)) + head: a little-endian length prefix.
-    const head = new TextEncoder().encode(
-      JSON.stringify({ filename: name, filesize: size }),
-    );
-    await socket.sendFrame(head, lengthPrefixed({ littleEndian: true }));
+    // struct.pack("<i", len(head)) + head, where head is the JSON of
+    // {"filename": ..., "filesize": ...}.
+    await socket.sendFrame({ filename: name, filesize: size }, tutorialHead);
   } else {
     await socket.sendFrame({ name, size, sha256 }, framing.head);
     const ready = await socket.recvFrame(framing);
