@@ -37,17 +37,17 @@
 //   filesize bytes of file        then the sender closes; nothing comes back
 //
 // (In code, the first two are `message({ littleEndian: true, sizeKey:
-// "filesize" }).head`.) A header with `filename` is that protocol: its `filesize` is checked and
-// nothing is sent back (the tutorial's sender never reads; answering it would
-// turn its close into a reset), so a refused file just sees the connection
-// close. A header of the module's own protocol may leave out `sha256`: the
-// file is then checked by its size only. Either way the 4-byte length may
-// come in either byte order: it is read big-endian (network order: `message()`,
-// `struct.pack("!i")`) unless that is over the header limit of 65535 bytes
-// and the little-endian reading is not (`struct.pack("i")` on x86 and ARM,
-// which `send --format tutorial` writes as `struct.pack("<i")`); then it is
-// read little-endian. With that limit no length but 0 reads under it both
-// ways round, so the choice is never a guess.
+// "filesize" }).head`.) A header with `filename` is that protocol: its
+// `filesize` is checked and nothing is sent back (the tutorial's sender never
+// reads; answering it would turn its close into a reset), so a refused file
+// just sees the connection close. A header of the module's own protocol may
+// leave out `sha256`: the file is then checked by its size only. Either way the
+// 4-byte length may come in either byte order: it is read big-endian (network
+// order: `message()`, `struct.pack("!i")`) unless that is over the header limit
+// of 65535 bytes and the little-endian reading is not (`struct.pack("i")` on
+// x86 and ARM, which `send --format tutorial` writes as `struct.pack("<i")`);
+// then it is read little-endian. With that limit no length but 0 reads under it
+// both ways round, so the choice is never a guess.
 
 import { createHash } from "node:crypto";
 import {
