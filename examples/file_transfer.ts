@@ -518,8 +518,9 @@ export class TransferError extends Error {
 const USAGE =
   `Usage: deno run --allow-net=127.0.0.1:9000 ... examples/file_transfer.ts <receive|send> [options]
 
-receive --dir DIR [--overwrite]   store files sent to HOST:PORT in DIR (Ctrl-C stops);
-        either protocol        needs --allow-read=DIR --allow-write=DIR
+receive --dir DIR [--overwrite]   store files sent to HOST:PORT in DIR, in either
+                                  protocol (Ctrl-C stops)
+                                  needs --allow-read=DIR --allow-write=DIR
 send FILE [--format tutorial]     send FILE to the receiver at HOST:PORT
                                   needs --allow-read=FILE
 
