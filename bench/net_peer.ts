@@ -599,17 +599,20 @@ async function webstreamsServer(): Promise<void> {
   await writeAll(conn, new Uint8Array(1));
 }
 
-/** SMALL_FRAMES copies of `payload` as a stream, 1,024 enqueued per pull. */
+/**
+ * SMALL_FRAMES copies of `payload` as a stream, one enqueued per pull: the
+ * plain way to write a source (here 2-3x faster in Deno 2.9 than enqueueing
+ * 1,024 per pull into a high-water mark of 1,024, which caps any pipe of it
+ * at ~0.65 M values/s).
+ */
 function payloadStream(payload: Uint8Array): ReadableStream<Uint8Array> {
   let left = SMALL_FRAMES;
   return new ReadableStream({
     pull(controller) {
-      const n = Math.min(1024, left);
-      for (let i = 0; i < n; i++) controller.enqueue(payload);
-      left -= n;
-      if (left === 0) controller.close();
+      controller.enqueue(payload);
+      if (--left === 0) controller.close();
     },
-  }, { highWaterMark: 1024 });
+  });
 }
 
 async function webstreamsClient(port: number): Promise<void> {

@@ -205,18 +205,18 @@ Deno.test("EncoderStream: values written while the reader is busy leave as one c
   assertEquals(chunks[0], encodeAll(framing, values));
 });
 
-Deno.test("EncoderStream: a burst over 64 KiB leaves in chunks of whole frames, none over 64 KiB", async () => {
+Deno.test("EncoderStream: a burst over 256 KiB leaves in chunks of whole frames, none over 256 KiB", async () => {
   const framing = lengthPrefixed();
   const values = Array.from(
     { length: 300 },
-    (_, i) => new Uint8Array(1000).fill(i % 256),
+    (_, i) => new Uint8Array(4000).fill(i % 256),
   );
   const chunks = await burst(new EncoderStream(framing), values);
   assertEquals(concat(chunks), encodeAll(framing, values));
-  assertEquals(chunks.length, 5); // 300 frames of 1004 bytes, 65 to a chunk
+  assertEquals(chunks.length, 5); // 300 frames of 4004 bytes, 65 to a chunk
   let frames = 0;
   for (const chunk of chunks) {
-    assert(chunk.length <= 64 * 1024, `a chunk of ${chunk.length} bytes`);
+    assert(chunk.length <= 256 * 1024, `a chunk of ${chunk.length} bytes`);
     const decoder = new FrameDecoder(framing);
     frames += decoder.push(chunk).length;
     decoder.end(); // nothing left over: the chunk ends on a frame boundary
@@ -224,11 +224,11 @@ Deno.test("EncoderStream: a burst over 64 KiB leaves in chunks of whole frames, 
   assertEquals(frames, 300);
 });
 
-Deno.test("EncoderStream: a frame over 64 KiB is a chunk of its own", async () => {
+Deno.test("EncoderStream: a frame over 256 KiB is a chunk of its own", async () => {
   const framing = lengthPrefixed();
-  const values = [utf8("a"), new Uint8Array(100_000).fill(7), utf8("b")];
+  const values = [utf8("a"), new Uint8Array(300_000).fill(7), utf8("b")];
   const chunks = await burst(new EncoderStream(framing), values);
-  assertEquals(chunks.map((chunk) => chunk.length), [5, 100_004, 5]);
+  assertEquals(chunks.map((chunk) => chunk.length), [5, 300_004, 5]);
   assertEquals(concat(chunks), encodeAll(framing, values));
 });
 
