@@ -509,7 +509,7 @@ Deno.test("EncoderStream → random chunks → DecoderStream gives the same valu
   assertEquals(await roundTrip(message(), messages, 5), messages);
 });
 
-Deno.test("EncoderStream: one chunk per value, exactly the encoded bytes", async () => {
+Deno.test("EncoderStream: to a reader that waits, one chunk per value, exactly the encoded bytes", async () => {
   const chunks = await Array.fromAsync(
     ReadableStream.from([utf8("ab"), utf8("")]).pipeThrough(
       new EncoderStream(lengthPrefixed({ headerBytes: 2 })),
