@@ -8,6 +8,7 @@ import { connect, delimited, FrameError } from "../mod.ts";
 import {
   ExampleProcess,
   freeTcpPort,
+  memoryOf,
   runLines,
   substitute,
 } from "./_examples_process.ts";
@@ -39,25 +40,9 @@ function floodLine(n: number): string {
   return head + "x".repeat(4 * KiB - head.length);
 }
 
-/**
- * A field of /proc/PID/status (VmRSS, VmHWM), in bytes. Read by `cat`: Deno
- * asks for --allow-all to read /proc/PID itself, and --allow-run is granted.
- */
-async function memory(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
-  const { stdout } = await new Deno.Command("cat", {
-    args: [`/proc/${pid}/status`],
-    stderr: "null",
-  }).output();
-  const status = new TextDecoder().decode(stdout);
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]) * KiB;
-}
-
 Deno.test({
   name:
     "chat_room.ts under a flood: the member that never reads is dropped, the server stays under 64 MiB more, the reader gets every line",
-  ignore: Deno.build.os !== "linux", // /proc
   async fn() {
     const port = freeTcpPort();
     const run = (await runLines("examples/chat_room.ts"))
@@ -85,7 +70,7 @@ Deno.test({
     await using flooder = await join("flooder", "here: idle, reader");
     assertEquals(text((await reader.recvFrame())!), "* flooder joined");
     await server.waitFor(/^flooder joined/);
-    const before = await memory(server.pid, "VmRSS");
+    const before = await memoryOf(server.pid, "VmRSS");
 
     // The reader checks each line as it comes; notices are kept apart.
     let received = 0;
@@ -115,7 +100,7 @@ Deno.test({
     let peak = before;
     const flood = async (ms: number, limit: number) => {
       const sampler = setInterval(() => {
-        memory(server.pid, "VmRSS").then((rss) => peak = Math.max(peak, rss))
+        memoryOf(server.pid, "VmRSS").then((rss) => peak = Math.max(peak, rss))
           .catch(() => {});
       }, 50);
       try {
@@ -130,7 +115,7 @@ Deno.test({
       } finally {
         clearInterval(sampler);
       }
-      const growth = Math.max(peak, await memory(server.pid, "VmHWM")) -
+      const growth = Math.max(peak, await memoryOf(server.pid, "VmHWM")) -
         before;
       console.log(
         `${sent} lines (${(sent / 256).toFixed(0)} MiB) flooded so far; ` +

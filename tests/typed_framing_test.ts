@@ -88,5 +88,5 @@ function _misuses(bytes: TcpSocket, messages: TcpSocket<Message>): void {
   // @ts-expect-error A socket of Messages sends Messages, not bytes.
   messages.sendFrame(new Uint8Array(1));
   // @ts-expect-error A handler of a message() server gets a socket of Messages.
-  serve({ framing: message() }, (socket: TcpSocket<Uint8Array>) => {});
+  serve({ framing: message() }, (_socket: TcpSocket<Uint8Array>) => {});
 }
