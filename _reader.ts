@@ -22,10 +22,10 @@ import { PREALLOCATE_MAX, ReadBuffer } from "./_read_buffer.ts";
 import { DecodeDriver, incompleteFrame } from "./framing/decoder.ts";
 import type { Framing } from "./framing/types.ts";
 import {
+  type CallOptions,
   canceled,
   timedOut,
   toSocketError,
-  type WaitOptions,
 } from "./_runtime_errors.ts";
 
 /** Where bytes come from: `Deno.Conn` in practice. */
@@ -190,19 +190,19 @@ export class Reader {
   }
 
   /** Up to `max` bytes; `null` at the end of the stream. */
-  some(max: number, options: WaitOptions, action: string) {
+  some(max: number, options: CallOptions, action: string) {
     return this.#receive(new SomeBytes(max), options, action);
   }
 
   /** Exactly `n` bytes; `EOF` if the stream ends first. */
-  exactly(n: number, options: WaitOptions, action: string) {
+  exactly(n: number, options: CallOptions, action: string) {
     return this.#receive(new ExactBytes(n), options, action);
   }
 
   /** One value of `framing`; `null` at a clean end, `endedInside` within a frame. */
   frame<T>(
     framing: Framing<T>,
-    options: WaitOptions,
+    options: CallOptions,
     action: string,
     endedInside?: (left: number) => Error,
   ): Promise<T | null> {
@@ -216,7 +216,7 @@ export class Reader {
   /** Every buffered value of `framing`, at least one; `null` at a clean end. */
   someFrames<T>(
     framing: Framing<T>,
-    options: WaitOptions,
+    options: CallOptions,
     action: string,
   ): Promise<T[] | null> {
     return this.#receive(new SomeFrames(framing), options, action);
@@ -259,6 +259,38 @@ export class Reader {
     return iterator;
   }
 
+  /**
+   * The next `size` bytes as a stream, pulled one ordinary read's worth at a
+   * time (memory stays bounded); each pull is a receive call like any other.
+   * `EOF` through the stream if the stream ends first.
+   */
+  stream(size: number, action: string): ReadableStream<Uint8Array> {
+    let remaining = size;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        if (remaining === 0) controller.close();
+      },
+      pull: async (controller) => {
+        const chunk = await this.some(
+          Math.min(remaining, MAX_READ),
+          NO_OPTIONS,
+          action,
+        );
+        if (chunk === null) {
+          throw new SocketError(
+            "EOF",
+            `Cannot receive a body of ${size} bytes: the stream ended after ${
+              size - remaining
+            }`,
+          );
+        }
+        remaining -= chunk.length;
+        controller.enqueue(chunk);
+        if (remaining === 0) controller.close();
+      },
+    });
+  }
+
   /** The driver for `framing`: the current one, or a fresh one. */
   driverFor<T>(framing: Framing<T>): DecodeDriver<T> {
     const driver = this.#driver;
@@ -289,7 +321,7 @@ export class Reader {
 
   #receive<R>(
     want: Want<R>,
-    options: WaitOptions,
+    options: CallOptions,
     action: string,
   ): Promise<R> {
     if (this.#calls.length === 0) {
@@ -433,7 +465,7 @@ export class Reader {
   }
 }
 
-const NO_OPTIONS: WaitOptions = {};
+const NO_OPTIONS: CallOptions = {};
 
 function release(call: Call<unknown>): void {
   clearTimeout(call.timer);

@@ -117,11 +117,35 @@ export function timedOut(action: string, ms: number): SocketError {
   );
 }
 
-/** How long one call may wait, and what may cancel it. */
-export interface WaitOptions {
-  /** Aborting it rejects the call with `ECANCELED`, the reason as `cause`. */
+/**
+ * The optional last argument of every `send*`, `recv*` and `flush` call.
+ *
+ * @example A receive that gives up after 50 ms and loses nothing
+ * ```ts
+ * import { type CallOptions, listen, connect, SocketError } from "@wire/socket";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * await using server = listen();
+ * await using client = await connect({ port: server.addr.port });
+ * await using peer = await server.accept();
+ * const options: CallOptions = { timeout: 50 };
+ * const error = await assertRejects(() => client.recv(16, options), SocketError);
+ * assertEquals(error.code, "ETIMEDOUT");
+ * await peer.send("late");
+ * assertEquals(new TextDecoder().decode(await client.recvExactly(4)), "late");
+ * ```
+ */
+export interface CallOptions {
+  /**
+   * Aborting it rejects the call with `SocketError("ECANCELED")`, the
+   * signal's reason as `cause`. An aborted receive loses nothing.
+   */
   signal?: AbortSignal;
-  /** Milliseconds the call may wait before it fails with `ETIMEDOUT`. */
+  /**
+   * Milliseconds this call may wait before it fails with `ETIMEDOUT`;
+   * overrides {@linkcode TcpSocket.timeout}. A timed-out receive loses
+   * nothing.
+   */
   timeout?: number;
 }
 
@@ -132,7 +156,7 @@ export interface WaitOptions {
  */
 export function bounded<T>(
   promise: Promise<T>,
-  options: WaitOptions,
+  options: CallOptions,
   action: string,
 ): Promise<T> {
   const { signal, timeout } = options;

@@ -9,12 +9,14 @@ import { delimited } from "./framing/delimited.ts";
 import { lengthPrefixed } from "./framing/length_prefixed.ts";
 import { Reader } from "./_reader.ts";
 import { BufferedWriter, RESOLVED } from "./_writer.ts";
+import { StallWatch } from "./_stall_watch.ts";
+import { isTls, upgrade } from "./_transport.ts";
 import {
   bounded,
+  type CallOptions,
   canceled,
   closedError,
   toSocketError,
-  type WaitOptions,
 } from "./_runtime_errors.ts";
 import {
   checkCount,
@@ -22,6 +24,8 @@ import {
   checkPositive,
   toBytes,
 } from "./_validate.ts";
+
+export type { CallOptions } from "./_runtime_errors.ts";
 
 /** Options for a {@linkcode TcpSocket}; `connect`, `listen` and `serve` take them too. */
 export interface SocketOptions<T = Uint8Array> {
@@ -38,50 +42,11 @@ export interface SocketOptions<T = Uint8Array> {
   highWaterMark?: number;
 }
 
-/**
- * The optional last argument of every `send*`, `recv*` and `flush` call.
- *
- * @example A receive that gives up after 50 ms and loses nothing
- * ```ts
- * import { type CallOptions, listen, connect, SocketError } from "@wire/socket";
- * import { assertEquals, assertRejects } from "@std/assert";
- *
- * await using server = listen();
- * await using client = await connect({ port: server.addr.port });
- * await using peer = await server.accept();
- * const options: CallOptions = { timeout: 50 };
- * const error = await assertRejects(() => client.recv(16, options), SocketError);
- * assertEquals(error.code, "ETIMEDOUT");
- * await peer.send("late");
- * assertEquals(new TextDecoder().decode(await client.recvExactly(4)), "late");
- * ```
- */
-export interface CallOptions {
-  /**
-   * Aborting it rejects the call with `SocketError("ECANCELED")`, the
-   * signal's reason as `cause`. An aborted receive loses nothing.
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds this call may wait before it fails with `ETIMEDOUT`;
-   * overrides {@linkcode TcpSocket.timeout}. A timed-out receive loses
-   * nothing.
-   */
-  timeout?: number;
-}
-
 /** How many bytes `recv()` returns at most when not told. */
 const RECV_DEFAULT = 64 * 1024;
 const MiB = 1024 * 1024;
 /** The longest `recvUntil` result accepted when not told. */
 const UNTIL_DEFAULT = MiB;
-/**
- * How much longer than `idleTimeout` a connection with a write in flight may
- * show no progress. The runtime reports a write only once the kernel's send
- * buffer is a third free, which takes seconds for a slow but steady reader
- * (a 4 MiB buffer at 640 KiB/s: ~2 s).
- */
-const WRITE_IN_FLIGHT_FACTOR = 4;
 /** No progress for this long after `close()` while flushing: the peer is gone. */
 const CLOSE_LINGER = 10_000;
 const DEFAULT_FRAMING = lengthPrefixed();
@@ -93,9 +58,38 @@ const DEFAULT_FRAMING = lengthPrefixed();
 type CloseCause = "caller" | "server";
 
 /** Marks `socket` as closed by `serve` and destroys it. Private to the module. */
-export let destroyByServer: (socket: TcpSocket<unknown>) => void;
+export let destroyByServer: (socket: TcpSocket<unknown, Deno.Addr>) => void;
 /** Whether `serve` (idle timeout or shutdown) closed `socket`. Private to the module. */
-export let closedByServer: (socket: TcpSocket<unknown>) => boolean;
+export let closedByServer: (
+  socket: TcpSocket<unknown, Deno.Addr>,
+) => boolean;
+
+/**
+ * Which transport a socket runs over: `"tcp"`, `"tls"` (TLS over TCP) or
+ * `"unix"` (a Unix domain socket).
+ */
+export type Transport = "tcp" | "tls" | "unix";
+
+/** Options of {@linkcode TcpSocket.startTls}. */
+export interface StartTlsOptions {
+  /**
+   * The name the server's certificate must carry (Python's
+   * `server_hostname`).
+   * @default {the peer's IP address}
+   */
+  hostname?: string;
+  /**
+   * Root certificates (PEM) trusted besides the runtime's default ones
+   * (Mozilla's roots, unless `DENO_TLS_CA_STORE` says otherwise).
+   */
+  caCerts?: string[];
+  /** Application protocols to offer (ALPN). */
+  alpnProtocols?: string[];
+  /** Milliseconds the handshake may take before `ETIMEDOUT`. */
+  timeout?: number;
+  /** Aborting it cancels the handshake: `ECANCELED`, the reason as `cause`. */
+  signal?: AbortSignal;
+}
 
 /** Whether `value` is a framing rather than call options. */
 function isFraming(value: unknown): value is Framing<unknown> {
@@ -139,13 +133,21 @@ function isFraming(value: unknown): value is Framing<unknown> {
  * await server.shutdown();
  * ```
  */
-export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
-  /** This side's address (`getsockname`). */
-  readonly localAddr: Deno.NetAddr;
+export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
+  implements AsyncDisposable {
+  /**
+   * This side's address (`getsockname`). Over a Unix socket,
+   * `{ transport: "unix", path }`; a client's end has no name (`path` is
+   * `null`).
+   */
+  readonly localAddr: A;
   /** The peer's address (`getpeername`). */
-  readonly remoteAddr: Deno.NetAddr;
+  readonly remoteAddr: A;
+  /** The transport: `"tcp"`, `"tls"` or `"unix"`. */
+  readonly transport: Transport;
 
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
+  readonly #options: SocketOptions<T>;
   readonly #framing: Framing<T>;
   readonly #highWaterMark: number;
   readonly #reader: Reader;
@@ -154,11 +156,8 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
   #closed: SocketError | undefined;
   #closeCause: CloseCause | undefined;
   #connClosed = false;
-  /** Date.now() of the last completed read or write, kept while a timer watches it. */
-  #lastActivity = 0;
-  #watching = false;
+  readonly #stall: StallWatch;
   #idleTimeout: number | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   static {
     destroyByServer = (socket) => {
@@ -175,26 +174,33 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
    * @param conn The connection; the socket owns it from now on.
    * @param options The default framing and the write buffer's high-water mark.
    */
-  constructor(conn: Deno.TcpConn, options: SocketOptions<T> = {}) {
+  constructor(conn: Deno.Conn<A>, options: SocketOptions<T> = {}) {
     const highWaterMark = checkPositive(
       options.highWaterMark ?? MiB,
       "highWaterMark",
       "create socket",
     );
     this.#conn = conn;
+    this.#options = options;
     this.localAddr = conn.localAddr;
     this.remoteAddr = conn.remoteAddr;
+    this.transport = isTls(conn)
+      ? "tls"
+      : conn.localAddr.transport === "tcp"
+      ? "tcp"
+      : "unix";
     // Without a framing T is Uint8Array: connect, listen and serve are typed
     // so that only a socket of bytes can be made without one.
     this.#framing = options.framing ?? DEFAULT_FRAMING as Framing<T>;
     this.#highWaterMark = highWaterMark;
-    const progress = () => {
-      if (this.#watching) this.#lastActivity = Date.now();
-    };
+    const progress = () => this.#stall.progress();
     this.#reader = new Reader(conn, progress);
     this.#writer = new BufferedWriter(conn, highWaterMark, progress);
-    // Frames are batched by the writer; Nagle's algorithm would only add delay.
-    conn.setNoDelay(true);
+    this.#stall = new StallWatch(() => this.#writer.writing);
+    // Frames are batched by the writer; Nagle's algorithm would only add
+    // delay. (A TLS connection has no setNoDelay: connect() sets it before
+    // the upgrade; Deno.listenTls's connections keep Nagle on, deno#13617.)
+    (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
   }
 
   /**
@@ -231,11 +237,10 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
 
   set idleTimeout(ms: number | undefined) {
     checkDuration(ms, "idleTimeout", "set idleTimeout");
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#stall.stop();
     this.#idleTimeout = ms;
     if (ms !== undefined && this.#closed === undefined) {
-      this.#watch(ms, () => {
+      this.#stall.start(ms, () => {
         this.#closeCause ??= "server";
         this.#destroy(
           new SocketError(
@@ -478,12 +483,11 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     framingOrOptions?: Framing<unknown> | CallOptions,
     options?: CallOptions,
   ): Promise<unknown> {
-    try {
-      const [framing, call] = this.#split(framingOrOptions, options);
-      return this.#reader.frame(framing, this.#wait(call), "recvFrame");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#receiveFramed(
+      framingOrOptions,
+      options,
+      (framing, call) => this.#reader.frame(framing, call, "recvFrame"),
+    );
   }
 
   /**
@@ -509,12 +513,11 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     framingOrOptions?: Framing<unknown> | CallOptions,
     options?: CallOptions,
   ): Promise<unknown> {
-    try {
-      const [framing, call] = this.#split(framingOrOptions, options);
-      return this.#reader.someFrames(framing, this.#wait(call), "recvFrames");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#receiveFramed(
+      framingOrOptions,
+      options,
+      (framing, call) => this.#reader.someFrames(framing, call, "recvFrames"),
+    );
   }
 
   /**
@@ -542,31 +545,7 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
    */
   recvStream(size: number): ReadableStream<Uint8Array> {
     checkCount(size, 0, "size", "recvStream");
-    let remaining = size;
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        if (remaining === 0) controller.close();
-      },
-      pull: async (controller) => {
-        // One ordinary read's worth at a time: memory stays bounded.
-        const chunk = await this.#reader.some(
-          Math.min(remaining, RECV_DEFAULT),
-          this.#wait(undefined),
-          "recvStream",
-        );
-        if (chunk === null) {
-          throw new SocketError(
-            "EOF",
-            `Cannot receive a body of ${size} bytes: the stream ended after ${
-              size - remaining
-            }`,
-          );
-        }
-        remaining -= chunk.length;
-        controller.enqueue(chunk);
-        if (remaining === 0) controller.close();
-      },
-    });
+    return this.#reader.stream(size, "recvStream");
   }
 
   /**
@@ -598,7 +577,10 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     // Not `queued === 0`: a write may still be in flight with nothing queued.
     const flushed = this.#writer.flush();
     if (flushed === RESOLVED) return this.#closeConn();
-    this.#watch(CLOSE_LINGER, () => this.#destroy(closedError("use socket")));
+    this.#stall.start(
+      CLOSE_LINGER,
+      () => this.#destroy(closedError("use socket")),
+    );
     flushed.catch(() => {}).finally(() => this.#closeConn());
   }
 
@@ -641,8 +623,22 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
       : [this.#framing, framingOrOptions];
   }
 
+  /** Runs a frame receive with the framing and options of a `(framing?, options?)` call. */
+  #receiveFramed<R>(
+    framingOrOptions: Framing<unknown> | CallOptions | undefined,
+    options: CallOptions | undefined,
+    receive: (framing: Framing<unknown>, options: CallOptions) => Promise<R>,
+  ): Promise<R> {
+    try {
+      const [framing, call] = this.#split(framingOrOptions, options);
+      return receive(framing, this.#wait(call));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** A receive's wait options, checked. */
-  #wait(options: CallOptions | undefined): WaitOptions {
+  #wait(options: CallOptions | undefined): CallOptions {
     if (options === undefined) return NO_WAIT;
     checkDuration(options.timeout, "timeout", "receive");
     if (options.signal?.aborted) throw canceled("receive", options.signal);
@@ -681,40 +677,18 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
     this.#closeCause ??= "caller";
     this.#reader.close(reason);
     this.#writer.abandonWaiters(reason);
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#stall.stop();
   }
 
   #closeConn(): void {
     if (this.#connClosed) return;
     this.#connClosed = true;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#stall.stop();
     try {
       this.#conn.close();
     } catch {
       // Already closed by the runtime.
     }
-  }
-
-  /**
-   * Calls `onStall` once no read or write has completed for `ms` (or four
-   * times that while a write is in flight; see `idleTimeout`).
-   */
-  #watch(ms: number, onStall: () => void): void {
-    clearTimeout(this.#idleTimer);
-    this.#watching = true;
-    this.#lastActivity = Date.now();
-    const check = (delay: number) => {
-      this.#idleTimer = setTimeout(() => {
-        const quiet = Date.now() - this.#lastActivity;
-        const allowed = this.#writer.writing ? ms * WRITE_IN_FLIGHT_FACTOR : ms;
-        if (quiet < allowed) return check(allowed - quiet);
-        this.#idleTimer = undefined;
-        onStall();
-      }, delay);
-    };
-    check(ms);
   }
 
   /** Why a write call must fail before accepting anything, if it must. */
@@ -736,4 +710,4 @@ export class TcpSocket<T = Uint8Array> implements AsyncDisposable {
   }
 }
 
-const NO_WAIT: WaitOptions = {};
+const NO_WAIT: CallOptions = {};

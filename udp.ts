@@ -45,6 +45,7 @@
 import { SocketError } from "./errors.ts";
 import { canonicalIp, isIpv4, isMulticast } from "./_udp_addr.ts";
 import {
+  type CallOptions,
   canceled,
   closedError,
   timedOut,
@@ -153,25 +154,16 @@ export interface BindUdpOptions {
  * assertEquals((error.cause as Error).message, "user pressed Ctrl-C");
  * ```
  */
-export interface RecvFromOptions {
+export interface RecvFromOptions extends CallOptions {
   /**
    * The most bytes to return. A longer datagram returns its first `maxBytes`
    * bytes with `truncated: true`; the rest is gone (UDP cannot resend it).
+   * `signal` and `timeout` (which overrides {@linkcode UdpSocket.timeout})
+   * lose nothing either: a datagram arriving later is returned by the next
+   * receive.
    * @default {65535}
    */
   maxBytes?: number;
-  /**
-   * Aborting it rejects the receive with `SocketError("ECANCELED")`, the
-   * signal's reason as `cause`. Nothing is lost: a datagram arriving later is
-   * returned by the next receive.
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds to wait for this receive, overriding
-   * {@linkcode UdpSocket.timeout}.
-   * @default {socket.timeout}
-   */
-  timeout?: number;
 }
 
 /**
