@@ -160,26 +160,23 @@ export function bounded<T>(
   action: string,
 ): Promise<T> {
   const { signal, timeout } = options;
-  if ((timeout === undefined || timeout === Infinity) && !signal) {
-    return promise;
-  }
+  const timed = timeout !== undefined && timeout !== Infinity;
+  if (!timed && signal === undefined) return promise;
   if (signal?.aborted) return Promise.reject(canceled(action, signal));
   return new Promise<T>((resolve, reject) => {
-    const timer = timeout === undefined || timeout === Infinity
-      ? undefined
-      : setTimeout(() => {
-        done();
-        reject(timedOut(action, timeout));
-      }, timeout);
-    const onAbort = () => {
+    const stop = (error: SocketError) => {
       done();
-      reject(canceled(action, signal!));
+      reject(error);
     };
+    const timer = timed
+      ? setTimeout(() => stop(timedOut(action, timeout)), timeout)
+      : undefined;
+    const onAbort = signal && (() => stop(canceled(action, signal)));
     const done = () => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (onAbort) signal?.addEventListener("abort", onAbort, { once: true });
     promise.then((value) => {
       done();
       resolve(value);
