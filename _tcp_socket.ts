@@ -565,6 +565,101 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
+   * STARTTLS, client side: after a plaintext exchange (SMTP's `STARTTLS`,
+   * IMAP's, a line protocol's "OK"), upgrades this TCP connection to TLS in
+   * place and resolves to the TLS socket, with the same framing and
+   * `timeout`. This socket is unusable afterwards: every call on it fails
+   * with `ECLOSED`. Bytes sent before the call are flushed first, in
+   * plaintext. The certificate is verified as by `connect({ tls })`.
+   *
+   * If bytes the peer sent are already buffered, unread, when it is called,
+   * it rejects with `EPROTO` and closes the socket. They came in plaintext
+   * before the handshake, so an attacker in the middle could have put them
+   * there, and reading them after the upgrade as if they came over TLS is
+   * the STARTTLS command-injection bug (CVE-2011-0411, Postfix and others:
+   * commands injected after "STARTTLS" ran in the TLS session). Bytes that
+   * arrive after the call are not lost either: the handshake reads them,
+   * so a peer that sends plaintext after its go-ahead fails the handshake
+   * (`ETLS`). No such byte is ever returned by a read.
+   *
+   * Requires `allow-net` permission.
+   *
+   * @param options The name to verify (`hostname`), roots, ALPN, and a
+   * timeout or signal for the handshake.
+   * @returns The TLS socket.
+   * @throws {SocketError} `EBUSY` while a receive still waits for bytes (after
+   * a timed-out or aborted call; the socket is unchanged, try again once it
+   * has returned); `EPROTO` (unread plaintext, see above; the socket is
+   * closed); `ECERT` (the certificate is rejected), `ETLS`, `ETIMEDOUT`,
+   * `ECANCELED`, `ECONNRESET` (the socket is closed); `ECLOSED`.
+   * @throws {TypeError} The socket is not a plain TCP one.
+   *
+   * @example Upgrading after the server's go-ahead
+   * ```ts ignore
+   * import { connect, delimited } from "@wire/socket";
+   *
+   * const lines = delimited({ trimCr: true });
+   * const plain = await connect({ hostname: "mail.example.com", port: 587, framing: lines });
+   * await plain.recvFrame(); // 220 greeting
+   * await plain.sendFrame(new TextEncoder().encode("STARTTLS"));
+   * await plain.recvFrame(); // 220 go ahead
+   * await using secure = await plain.startTls({ hostname: "mail.example.com" });
+   * ```
+   * @tags allow-net
+   */
+  async startTls(options: StartTlsOptions = {}): Promise<TcpSocket<T>> {
+    if (this.#closed) throw this.#closed;
+    if (this.transport !== "tcp") {
+      throw new TypeError(
+        `Cannot start TLS: the socket is already ${this.transport}, not plain TCP`,
+      );
+    }
+    this.#checkUnread();
+    // What the caller sent ("STARTTLS\r\n") leaves first, in plaintext.
+    await this.flush();
+    this.#checkUnread();
+    const hostname = options.hostname ??
+      (this.remoteAddr as Deno.Addr as Deno.NetAddr).hostname;
+    // From here the TLS connection owns the runtime's connection.
+    this.#markClosed(
+      new SocketError(
+        "ECLOSED",
+        "Cannot use socket: it was upgraded by startTls(); use the socket startTls() returned",
+      ),
+    );
+    this.#connClosed = true;
+    const { conn } = await upgrade(this.#conn as Deno.TcpConn, {
+      ...options,
+      hostname,
+    });
+    const socket = new TcpSocket<T>(
+      conn as Deno.Conn<Deno.NetAddr>,
+      this.#options,
+    );
+    socket.timeout = this.timeout;
+    return socket;
+  }
+
+  /** startTls's checks: no read in flight (EBUSY), no unread bytes (EPROTO). */
+  #checkUnread(): void {
+    if (this.#reader.reading) {
+      throw new SocketError(
+        "EBUSY",
+        "Cannot start TLS: a receive is still waiting for bytes (after a timed-out or aborted call); the socket is unchanged",
+      );
+    }
+    const unread = this.#reader.buffer.length;
+    if (unread > 0) {
+      const error = new SocketError(
+        "EPROTO",
+        `Cannot start TLS: ${unread} bytes arrived in plaintext and were not read before the upgrade; they could have been injected (CVE-2011-0411), so the socket is closed`,
+      );
+      this.#destroy(error);
+      throw error;
+    }
+  }
+
+  /**
    * Closes the socket. Pending calls (a receive, a send waiting for room, a
    * flush) fail at once with `ECLOSED`, and so do later ones. Bytes already
    * accepted are still written, in the background (use `await flush()` or
@@ -592,14 +687,18 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.#destroy(closedError("use socket"));
   }
 
-  /** Sets `TCP_NODELAY` (on by default here: the writer batches instead). */
+  /**
+   * Sets `TCP_NODELAY` (on by default here: the writer batches instead).
+   * No effect over TLS or a Unix socket: Deno offers no way to set it on a
+   * TLS connection (deno#13617); a Unix socket has no Nagle's algorithm.
+   */
   setNoDelay(noDelay = true): void {
-    this.#conn.setNoDelay(noDelay);
+    (this.#conn as Partial<Deno.TcpConn>).setNoDelay?.(noDelay);
   }
 
   /** Enables or disables TCP keep-alive probes. */
   setKeepAlive(keepAlive = true): void {
-    this.#conn.setKeepAlive(keepAlive);
+    (this.#conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
   }
 
   /** Flushes (errors ignored), then closes: what `await using` does. */

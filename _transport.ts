@@ -37,36 +37,8 @@
 
 import { SocketError } from "./errors.ts";
 import { canceled, timedOut, toSocketError } from "./_runtime_errors.ts";
-
-/** Which transport a socket runs over. */
-export type Transport = "tcp" | "tls" | "unix";
-
-/** TLS options of a client: `connect({ tls })`, `socket.startTls(...)`. */
-export interface TlsConnectOptions {
-  /**
-   * Root certificates (PEM) trusted in addition to the runtime's default
-   * ones (Mozilla's roots, unless `DENO_TLS_CA_STORE` says otherwise).
-   */
-  caCerts?: string[];
-  /**
-   * The name the server's certificate must carry, when it is not the
-   * hostname connected to (connecting to an IP address for a named host).
-   * @default {the hostname}
-   */
-  serverName?: string;
-  /** Application protocols to offer (ALPN), e.g. `["h2", "http/1.1"]`. */
-  alpnProtocols?: string[];
-}
-
-/** TLS options of a server: `listen({ tls })`, `serve({ tls })`. */
-export interface TlsListenOptions {
-  /** The certificate chain (PEM), the server's own certificate first. */
-  cert: string;
-  /** The private key (PEM: PKCS#8, RSA or EC). */
-  key: string;
-  /** Application protocols to accept (ALPN), in order of preference. */
-  alpnProtocols?: string[];
-}
+import type { Transport } from "./_tcp_socket.ts";
+import type { TlsConnectOptions, TlsListenOptions } from "./tcp.ts";
 
 /** Where to connect: a host and port (maybe over TLS), or a Unix socket path. */
 export interface ConnectTarget {
@@ -303,7 +275,7 @@ export async function openConnection(
       });
     }
     if (signal?.aborted) throw canceled(where, signal);
-    throw connectError(error, where, target.path);
+    throw connectError(error, where, target.path, target.tls !== undefined);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
@@ -338,6 +310,62 @@ function dialUnix(path: string, signal: AbortSignal): Promise<Deno.UnixConn> {
       reject(error);
     });
   });
+}
+
+/** Options of {@linkcode upgrade}: what `socket.startTls()` takes. */
+export interface UpgradeOptions {
+  /** Root certificates (PEM) trusted besides the runtime's default ones. */
+  caCerts?: string[];
+  /** The name the server's certificate must carry. */
+  hostname: string;
+  /** Application protocols to offer (ALPN). */
+  alpnProtocols?: string[];
+  /** Milliseconds the handshake may take (ETIMEDOUT). */
+  timeout?: number;
+  /** Aborting it cancels the handshake (ECANCELED, the reason as cause). */
+  signal?: AbortSignal;
+}
+
+/**
+ * STARTTLS, client side: upgrades a TCP connection in place and completes
+ * the handshake. `tcp` is consumed; on failure everything is closed and the
+ * error is a SocketError (ECERT, ETLS, ETIMEDOUT, ECANCELED...).
+ */
+export async function upgrade(
+  tcp: Deno.TcpConn,
+  options: UpgradeOptions,
+  where = `start TLS with ${options.hostname}`,
+): Promise<Opened> {
+  const { timeout, signal } = options;
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let timedOutNow = false;
+  const timer = timeout === undefined || timeout === Infinity
+    ? undefined
+    : setTimeout(() => {
+      timedOutNow = true;
+      attempt.abort();
+    }, timeout);
+  try {
+    if (signal?.aborted) attempt.abort();
+    return await secure(tcp, {
+      hostname: unbracket(options.hostname),
+      caCerts: options.caCerts,
+      alpnProtocols: options.alpnProtocols,
+    }, attempt.signal);
+  } catch (error) {
+    if (timedOutNow) {
+      throw new SocketError("ETIMEDOUT", timedOut(where, timeout!).message, {
+        cause: error,
+      });
+    }
+    if (signal?.aborted) throw canceled(where, signal);
+    throw tlsError(error, where, "client") ?? toSocketError(error, where);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
 }
 
 /**
@@ -408,6 +436,7 @@ function connectError(
   error: unknown,
   where: string,
   path: string | undefined,
+  tls: boolean,
 ): SocketError {
   if (error instanceof SocketError) return error;
   if (path !== undefined) {
@@ -426,7 +455,8 @@ function connectError(
       );
     }
   }
-  return tlsError(error, where, "client") ?? toSocketError(error, where);
+  return (tls ? tlsError(error, where, "client") : undefined) ??
+    toSocketError(error, where);
 }
 
 /**
@@ -442,13 +472,17 @@ export function tlsError(
     return undefined;
   }
   const errors = Deno.errors;
+  // TLS failures come as InvalidData (rustls' errors and alerts) or
+  // UnexpectedEof (the peer closed mid-handshake); anything else (a reset,
+  // a refused connect, a closed resource) keeps its usual code.
   if (
-    error instanceof errors.ConnectionReset ||
-    error instanceof errors.BrokenPipe ||
-    error instanceof errors.ConnectionAborted ||
-    error instanceof errors.Interrupted ||
-    error instanceof errors.BadResource ||
-    error instanceof errors.NotCapable
+    !(error instanceof errors.InvalidData ||
+      error instanceof errors.UnexpectedEof ||
+      (error.constructor === Error &&
+        (error as { code?: unknown }).code === undefined &&
+        /certificate|tls|alert|handshake|corrupt message|peer/i.test(
+          error.message,
+        )))
   ) {
     return undefined;
   }
