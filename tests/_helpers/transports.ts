@@ -6,7 +6,8 @@
 // (deno#36762), besides --allow-read/--allow-write. So the test task makes a
 // fresh directory, exports it as WIRE_SOCKET_DIR and grants the socket names
 // `0.sock` .. `7.sock` in it (see deno.json); `socketPath(n)` hands them
-// out. Run by hand, the same applies:
+// out. The directory is removed at the end of each test file that used it
+// (when empty) and made again by the next. Run by hand, the same applies:
 //
 //   export WIRE_SOCKET_DIR=$(mktemp -d)
 //   deno test --allow-net=127.0.0.1,[::1],localhost,unix:$WIRE_SOCKET_DIR/0.sock,... ...
@@ -56,9 +57,21 @@ export function socketPath(slot = 0): string {
       `socket slot must be 0..${SOCKET_SLOTS - 1}, got ${slot}`,
     );
   }
-  socketDir ??= Deno.env.get("WIRE_SOCKET_DIR") ?? Deno.makeTempDirSync({
-    prefix: "wire-socket-",
-  });
+  if (socketDir === undefined) {
+    const dir = Deno.env.get("WIRE_SOCKET_DIR") ??
+      Deno.makeTempDirSync({ prefix: "wire-socket-" });
+    // Made by the test task; removed by the last test file that used it
+    // (when empty), made again by the next one.
+    Deno.mkdirSync(dir, { recursive: true });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir);
+      } catch {
+        // Not empty, or gone already.
+      }
+    });
+    socketDir = dir;
+  }
   const path = `${socketDir}/${slot}.sock`;
   const { state } = Deno.permissions.querySync({
     name: "net",
