@@ -44,12 +44,12 @@ const WRITE_32: [big: WriteUint, little: WriteUint] = [
 ];
 
 /** The reader of `width`-byte unsigned integers in that byte order. */
-export function uintReader(width: number, littleEndian: boolean): ReadUint {
+function uintReader(width: number, littleEndian: boolean): ReadUint {
   return READERS[width][littleEndian ? 1 : 0];
 }
 
 /** The writer of `width`-byte unsigned integers in that byte order. */
-export function uintWriter(width: number, littleEndian: boolean): WriteUint {
+function uintWriter(width: number, littleEndian: boolean): WriteUint {
   if (width === 4) return WRITE_32[littleEndian ? 1 : 0];
   return (bytes, at, value) => {
     let rest = value;
@@ -61,6 +61,42 @@ export function uintWriter(width: number, littleEndian: boolean): WriteUint {
 }
 
 /** The largest value `width` bytes hold, capped at 2^53 - 1. */
-export function uintMax(width: number): number {
+function uintMax(width: number): number {
   return width >= 7 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * width) - 1;
+}
+
+/** A length header: its width, byte order, reader, writer and largest value. */
+export interface LengthHeader {
+  /** 1, 2, 3, 4 or 8. */
+  readonly bytes: number;
+  readonly littleEndian: boolean;
+  readonly read: ReadUint;
+  readonly write: WriteUint;
+  /** The largest length it holds, capped at 2^53 - 1. */
+  readonly max: number;
+}
+
+/**
+ * The length header the options describe: `headerBytes` wide (4 by default),
+ * big-endian unless `littleEndian`.
+ *
+ * @throws {RangeError} `headerBytes` is not 1, 2, 3, 4 or 8.
+ */
+export function lengthHeader(
+  options: { headerBytes?: number; littleEndian?: boolean },
+): LengthHeader {
+  const bytes = options.headerBytes ?? 4;
+  if (![1, 2, 3, 4, 8].includes(bytes)) {
+    throw new RangeError(
+      `Cannot create framing: headerBytes must be 1, 2, 3, 4 or 8, got ${bytes}`,
+    );
+  }
+  const littleEndian = options.littleEndian ?? false;
+  return {
+    bytes,
+    littleEndian,
+    read: uintReader(bytes, littleEndian),
+    write: uintWriter(bytes, littleEndian),
+    max: uintMax(bytes),
+  };
 }

@@ -30,18 +30,13 @@
  */
 
 import {
-  checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
+  BuiltinCodec,
   type DecodeState,
   type Framing,
-  MiB,
-  tooLarge,
   utf8Encoder,
   view,
 } from "./types.ts";
+import { frameLimit, MiB, payloadLength, tooLarge } from "./_limits.ts";
 
 /** Options for {@linkcode delimited}. */
 export interface DelimitedOptions {
@@ -125,13 +120,13 @@ function joinsEarly(value: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
-class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
-  readonly [CODEC]: Codec<Uint8Array> = this;
+class DelimitedFraming extends BuiltinCodec<Uint8Array> {
   readonly #delimiter: Uint8Array;
   readonly #maxFrameBytes: number;
   readonly #trimCr: boolean;
 
   constructor(options: DelimitedOptions) {
+    super();
     const delimiter = options.delimiter ?? "\n";
     this.#delimiter = typeof delimiter === "string"
       ? utf8Encoder.encode(delimiter)
@@ -148,23 +143,11 @@ class DelimitedFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
         'Cannot create framing: trimCr works with the delimiter "\\n" only',
       );
     }
-    this.#maxFrameBytes = checkLimit(
-      "maxFrameBytes",
-      options.maxFrameBytes ?? MiB,
-    );
-  }
-
-  encode(value: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.measure(value));
-    this.write(value, out, 0);
-    return out;
+    this.#maxFrameBytes = frameLimit(options, MiB);
   }
 
   measure(value: Uint8Array): number {
-    const length = checkBytes(value, "line").length;
-    if (length > this.#maxFrameBytes) {
-      throw tooLarge("encode line", length, this.#maxFrameBytes);
-    }
+    const length = payloadLength(value, "line", this.#maxFrameBytes);
     const at = indexOf(value, this.#delimiter, 0, length);
     if (at !== -1) {
       throw new TypeError(

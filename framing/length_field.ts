@@ -44,24 +44,14 @@
 
 import { FrameError } from "../errors.ts";
 import {
+  BuiltinCodec,
   checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
   type DecodeState,
-  DEFAULT_MAX_FRAME_BYTES,
   type Framing,
-  tooLarge,
   view,
 } from "./types.ts";
-import {
-  type ReadUint,
-  uintMax,
-  uintReader,
-  uintWriter,
-  type WriteUint,
-} from "./_uint.ts";
+import { checkLimit, frameLimit, tooLarge } from "./_limits.ts";
+import { lengthHeader, type ReadUint, type WriteUint } from "./_uint.ts";
 
 /** Options for {@linkcode lengthField}. */
 export interface LengthFieldOptions {
@@ -96,9 +86,7 @@ export interface LengthFieldOptions {
   maxFrameBytes?: number;
 }
 
-class LengthFieldFraming
-  implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
-  readonly [CODEC]: Codec<Uint8Array> = this;
+class LengthFieldFraming extends BuiltinCodec<Uint8Array> {
   /** Where the field begins in a frame. */
   readonly #offset: number;
   /** `offset + headerBytes`: the shortest frame. */
@@ -111,38 +99,26 @@ class LengthFieldFraming
   readonly #write: WriteUint;
 
   constructor(options: LengthFieldOptions) {
-    const headerBytes = options.headerBytes ?? 4;
-    if (![1, 2, 3, 4, 8].includes(headerBytes)) {
-      throw new RangeError(
-        `Cannot create framing: headerBytes must be 1, 2, 3, 4 or 8, got ${headerBytes}`,
-      );
-    }
+    super();
+    const field = lengthHeader(options);
     const adjustment = options.adjustment ?? 0;
     if (!Number.isSafeInteger(adjustment)) {
       throw new RangeError(
         `Cannot create framing: adjustment must be a safe integer, got ${adjustment}`,
       );
     }
-    const littleEndian = options.littleEndian ?? false;
     this.#offset = checkLimit("offset", options.offset ?? 0);
-    this.#headerEnd = this.#offset + headerBytes;
+    this.#headerEnd = this.#offset + field.bytes;
     this.#base = this.#headerEnd + adjustment;
-    this.#maxFrameBytes = checkLimit(
-      "maxFrameBytes",
-      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-    );
-    this.#fieldMax = uintMax(headerBytes);
-    this.#read = uintReader(headerBytes, littleEndian);
-    this.#write = uintWriter(headerBytes, littleEndian);
-  }
-
-  encode(frame: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.measure(frame));
-    this.write(frame, out, 0);
-    return out;
+    this.#maxFrameBytes = frameLimit(options);
+    this.#fieldMax = field.max;
+    this.#read = field.read;
+    this.#write = field.write;
   }
 
   measure(frame: Uint8Array): number {
+    // Not `payloadLength`: a frame shorter than its header is BAD_HEADER
+    // first, even when a limit below the header makes it too large too.
     const length = checkBytes(frame, "frame").length;
     const shortest = Math.max(this.#headerEnd, this.#base);
     if (length < shortest) {

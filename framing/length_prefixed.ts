@@ -37,26 +37,14 @@
  */
 
 import { FrameError } from "../errors.ts";
+import { BuiltinCodec, type DecodeState, type Framing, view } from "./types.ts";
 import {
   byteOrderHint,
-  checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
-  type DecodeState,
-  DEFAULT_MAX_FRAME_BYTES,
-  type Framing,
+  frameLimit,
+  payloadLength,
   tooLarge,
-  view,
-} from "./types.ts";
-import {
-  type ReadUint,
-  uintMax,
-  uintReader,
-  uintWriter,
-  type WriteUint,
-} from "./_uint.ts";
+} from "./_limits.ts";
+import { lengthHeader, type ReadUint, type WriteUint } from "./_uint.ts";
 import { DecodeDriver } from "./decoder.ts";
 import { ReadBuffer } from "../_read_buffer.ts";
 
@@ -89,9 +77,7 @@ export interface LengthPrefixOptions {
   lengthIncludesHeader?: boolean;
 }
 
-class LengthPrefixedFraming
-  implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
-  readonly [CODEC]: Codec<Uint8Array> = this;
+class LengthPrefixedFraming extends BuiltinCodec<Uint8Array> {
   readonly #headerBytes: number;
   /** What the length counts beyond the payload: `headerBytes` or 0. */
   readonly #included: number;
@@ -101,44 +87,52 @@ class LengthPrefixedFraming
   readonly #write: WriteUint;
 
   constructor(options: LengthPrefixOptions) {
-    const headerBytes = options.headerBytes ?? 4;
-    if (![1, 2, 3, 4, 8].includes(headerBytes)) {
-      throw new RangeError(
-        `Cannot create framing: headerBytes must be 1, 2, 3, 4 or 8, got ${headerBytes}`,
-      );
-    }
-    const littleEndian = options.littleEndian ?? false;
-    this.#headerBytes = headerBytes;
-    this.#included = options.lengthIncludesHeader ? headerBytes : 0;
+    super();
+    const header = lengthHeader(options);
+    this.#headerBytes = header.bytes;
+    this.#included = options.lengthIncludesHeader ? header.bytes : 0;
     this.#maxFrameBytes = Math.min(
-      checkLimit(
-        "maxFrameBytes",
-        options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      ),
-      uintMax(headerBytes) - this.#included,
+      frameLimit(options),
+      header.max - this.#included,
     );
-    this.#read = uintReader(headerBytes, littleEndian);
-    this.#bigEndian32 = headerBytes === 4 && !littleEndian;
-    this.#write = uintWriter(headerBytes, littleEndian);
-  }
-
-  encode(value: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.measure(value));
-    this.write(value, out, 0);
-    return out;
+    this.#read = header.read;
+    this.#bigEndian32 = header.bytes === 4 && !header.littleEndian;
+    this.#write = header.write;
   }
 
   measure(value: Uint8Array): number {
-    const length = checkBytes(value, "frame").length;
-    if (length > this.#maxFrameBytes) {
-      throw tooLarge("encode frame", length, this.#maxFrameBytes);
-    }
-    return this.#headerBytes + length;
+    return this.#headerBytes +
+      payloadLength(value, "frame", this.#maxFrameBytes);
   }
 
   write(value: Uint8Array, target: Uint8Array, offset: number): void {
     this.#write(target, offset, value.length + this.#included);
     target.set(value, offset + this.#headerBytes);
+  }
+
+  writeMany(
+    values: readonly Uint8Array[],
+    from: number,
+    target: Uint8Array,
+    offset: number,
+  ): { next: number; end: number } {
+    // One call per write buffer instead of two calls per frame.
+    const headerBytes = this.#headerBytes;
+    const included = this.#included;
+    const maxFrameBytes = this.#maxFrameBytes;
+    const size = target.length;
+    let end = offset;
+    let next = from;
+    for (; next < values.length; next++) {
+      const value = values[next];
+      if (!(value instanceof Uint8Array)) break;
+      const length = value.length;
+      if (length > maxFrameBytes || size - end < headerBytes + length) break;
+      this.#write(target, end, length + included);
+      target.set(value, end + headerBytes);
+      end += headerBytes + length;
+    }
+    return { next, end };
   }
 
   decode(
@@ -182,40 +176,6 @@ class LengthPrefixedFraming
     return { value: view(bytes, start, end), next: end };
   }
 
-  /** The length in the header at `offset`; the default (u32 big-endian) inline: the hot path. */
-  #lengthAt(bytes: Uint8Array, offset: number): number {
-    return this.#bigEndian32
-      ? bytes[offset] * 0x1000000 +
-        ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-          bytes[offset + 3])
-      : this.#read(bytes, offset);
-  }
-
-  writeMany(
-    values: readonly Uint8Array[],
-    from: number,
-    target: Uint8Array,
-    offset: number,
-  ): { next: number; end: number } {
-    // One call per write buffer instead of two calls per frame.
-    const headerBytes = this.#headerBytes;
-    const included = this.#included;
-    const maxFrameBytes = this.#maxFrameBytes;
-    const size = target.length;
-    let end = offset;
-    let next = from;
-    for (; next < values.length; next++) {
-      const value = values[next];
-      if (!(value instanceof Uint8Array)) break;
-      const length = value.length;
-      if (length > maxFrameBytes || size - end < headerBytes + length) break;
-      this.#write(target, end, length + included);
-      target.set(value, end + headerBytes);
-      end += headerBytes + length;
-    }
-    return { next, end };
-  }
-
   decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
     const headerBytes = this.#headerBytes;
     const included = this.#included;
@@ -232,6 +192,15 @@ class LengthPrefixedFraming
       offset = end;
     }
     return offset;
+  }
+
+  /** The length in the header at `offset`; the default (u32 big-endian) inline: the hot path. */
+  #lengthAt(bytes: Uint8Array, offset: number): number {
+    return this.#bigEndian32
+      ? bytes[offset] * 0x1000000 +
+        ((bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+          bytes[offset + 3])
+      : this.#read(bytes, offset);
   }
 }
 

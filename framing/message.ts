@@ -28,26 +28,21 @@
 
 import { FrameError } from "../errors.ts";
 import {
-  byteOrderHint,
-  checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
+  BuiltinCodec,
   type DecodeState,
-  DEFAULT_MAX_FRAME_BYTES,
   describe,
   type Framing,
-  KiB,
-  tooLarge,
   utf8Encoder,
 } from "./types.ts";
 import {
-  type ReadUint,
-  uintReader,
-  uintWriter,
-  type WriteUint,
-} from "./_uint.ts";
+  byteOrderHint,
+  checkLimit,
+  DEFAULT_MAX_FRAME_BYTES,
+  KiB,
+  payloadLength,
+  tooLarge,
+} from "./_limits.ts";
+import { type LengthHeader, lengthHeader } from "./_uint.ts";
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -111,17 +106,14 @@ function isSize(value: unknown): value is number {
 class JsonHead {
   /** The JSON key of the body's length. */
   readonly sizeKey: string;
-  readonly #littleEndian: boolean;
+  /** The u32 before the JSON: its byte order, reader and writer. */
+  readonly #headerLength: LengthHeader;
   readonly #maxHeaderBytes: number;
-  readonly #read: ReadUint;
-  readonly #write: WriteUint;
 
   constructor(littleEndian: boolean, maxHeaderBytes: number, sizeKey: string) {
     this.sizeKey = sizeKey;
-    this.#littleEndian = littleEndian;
+    this.#headerLength = lengthHeader({ littleEndian });
     this.#maxHeaderBytes = maxHeaderBytes;
-    this.#read = uintReader(4, littleEndian);
-    this.#write = uintWriter(4, littleEndian);
   }
 
   /** The JSON bytes of `header` with its size key set; checks the header limit. */
@@ -145,7 +137,7 @@ class JsonHead {
   }
 
   writeJson(json: Uint8Array, target: Uint8Array, offset: number): number {
-    this.#write(target, offset, json.length);
+    this.#headerLength.write(target, offset, json.length);
     target.set(json, offset + 4);
     return 4 + json.length;
   }
@@ -157,13 +149,18 @@ class JsonHead {
     state?: DecodeState,
   ): { value: Record<string, unknown>; next: number } | null {
     if (bytes.length - offset < 4) return null;
-    const length = this.#read(bytes, offset);
+    const length = this.#headerLength.read(bytes, offset);
     if (length > this.#maxHeaderBytes) {
       throw tooLarge(
         "decode message: header length announces",
         length,
         this.#maxHeaderBytes,
-        byteOrderHint(bytes, offset, this.#littleEndian, this.#maxHeaderBytes),
+        byteOrderHint(
+          bytes,
+          offset,
+          this.#headerLength.littleEndian,
+          this.#maxHeaderBytes,
+        ),
       );
     }
     const end = offset + 4 + length;
@@ -204,23 +201,14 @@ class JsonHead {
   }
 }
 
-class MessageHeadFraming
-  implements
-    CodecFraming<Record<string, unknown>>,
-    Codec<Record<string, unknown>> {
-  readonly [CODEC]: Codec<Record<string, unknown>> = this;
+class MessageHeadFraming extends BuiltinCodec<Record<string, unknown>> {
   readonly #head: JsonHead;
   /** The JSON `measure` made, for the `write` that follows it. */
   #json: Uint8Array | undefined;
 
   constructor(head: JsonHead) {
+    super();
     this.#head = head;
-  }
-
-  encode(header: Record<string, unknown>): Uint8Array {
-    const out = new Uint8Array(this.measure(header));
-    this.write(header, out, 0);
-    return out;
   }
 
   measure(header: Record<string, unknown>): number {
@@ -257,8 +245,8 @@ class MessageHeadFraming
   }
 }
 
-class MessageFramingImpl implements MessageFraming, Codec<Message> {
-  readonly [CODEC]: Codec<Message> = this;
+class MessageFramingImpl extends BuiltinCodec<Message>
+  implements MessageFraming {
   readonly head: Framing<Record<string, unknown>>;
   readonly #json: JsonHead;
   readonly #maxBodyBytes: number;
@@ -266,6 +254,7 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
   #pending: Uint8Array | undefined;
 
   constructor(options: MessageOptions) {
+    super();
     const sizeKey = options.sizeKey ?? "size";
     if (typeof sizeKey !== "string" || sizeKey === "") {
       throw new TypeError(
@@ -286,19 +275,14 @@ class MessageFramingImpl implements MessageFraming, Codec<Message> {
     this.head = new MessageHeadFraming(this.#json);
   }
 
-  encode(message: Message): Uint8Array {
-    const out = new Uint8Array(this.measure(message));
-    this.write(message, out, 0);
-    return out;
-  }
-
   measure(message: Message): number {
-    const body = checkBytes(message?.body, "message body");
-    if (body.length > this.#maxBodyBytes) {
-      throw tooLarge("encode message body", body.length, this.#maxBodyBytes);
-    }
-    this.#pending = this.#json.encodeJson(message.header, body.length);
-    return 4 + this.#pending.length + body.length;
+    const size = payloadLength(
+      message?.body,
+      "message body",
+      this.#maxBodyBytes,
+    );
+    this.#pending = this.#json.encodeJson(message.header, size);
+    return 4 + this.#pending.length + size;
   }
 
   write(message: Message, target: Uint8Array, offset: number): void {

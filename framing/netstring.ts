@@ -25,18 +25,8 @@
  */
 
 import { FrameError } from "../errors.ts";
-import {
-  checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
-  type DecodeState,
-  DEFAULT_MAX_FRAME_BYTES,
-  type Framing,
-  tooLarge,
-  view,
-} from "./types.ts";
+import { BuiltinCodec, type DecodeState, type Framing, view } from "./types.ts";
+import { frameLimit, payloadLength, tooLarge } from "./_limits.ts";
 
 /** Options for {@linkcode netstring}. */
 export interface NetstringOptions {
@@ -59,28 +49,16 @@ function shown(byte: number): string {
     : `0x${byte.toString(16).padStart(2, "0")}`;
 }
 
-class NetstringFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
-  readonly [CODEC]: Codec<Uint8Array> = this;
+class NetstringFraming extends BuiltinCodec<Uint8Array> {
   readonly #maxFrameBytes: number;
 
   constructor(options: NetstringOptions) {
-    this.#maxFrameBytes = checkLimit(
-      "maxFrameBytes",
-      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-    );
-  }
-
-  encode(value: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.measure(value));
-    this.write(value, out, 0);
-    return out;
+    super();
+    this.#maxFrameBytes = frameLimit(options);
   }
 
   measure(value: Uint8Array): number {
-    const length = checkBytes(value, "frame").length;
-    if (length > this.#maxFrameBytes) {
-      throw tooLarge("encode frame", length, this.#maxFrameBytes);
-    }
+    const length = payloadLength(value, "frame", this.#maxFrameBytes);
     return String(length).length + length + 2;
   }
 

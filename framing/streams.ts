@@ -14,7 +14,8 @@
 //   frame written to an idle stream leaves at once. No timers.
 
 import { FrameDecoder } from "./decoder.ts";
-import { codecOf, type Framing, KiB } from "./types.ts";
+import { codecOf, type Framing } from "./types.ts";
+import { KiB } from "./_limits.ts";
 
 /**
  * A `TransformStream` from byte chunks to decoded values: pipe a socket's or

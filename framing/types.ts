@@ -1,8 +1,7 @@
 // Framing<T>, the public codec interface, and what the built-in codecs share
-// privately: the fast paths the decode driver and the socket's writer use.
-// Nothing here is re-exported except `Framing`.
-
-import { FrameError } from "../errors.ts";
+// privately: the fast paths the decode driver and the socket's writer use,
+// the base class that gives them `encode`, and byte helpers (their limits are
+// in ./_limits.ts). Nothing here is re-exported except `Framing`.
 
 /**
  * A codec: turns values into bytes and finds values in bytes. Write your own
@@ -119,26 +118,36 @@ export function codecOf<T>(framing: Framing<T>): Codec<T> | undefined {
   return (framing as Partial<CodecFraming<T>>)[CODEC];
 }
 
+/**
+ * What every built-in codec is: a framing that is its own {@linkcode Codec},
+ * whose `encode` is `measure` then `write` into an array of that size. A
+ * subclass writes `measure`, `write` and `decode`, and the batch paths
+ * (`decodeMany`, `writeMany`) where it has them.
+ */
+export abstract class BuiltinCodec<T> implements CodecFraming<T>, Codec<T> {
+  readonly [CODEC]: Codec<T> = this;
+
+  encode(value: T): Uint8Array {
+    const out = new Uint8Array(this.measure(value));
+    this.write(value, out, 0);
+    return out;
+  }
+
+  abstract measure(value: T): number;
+
+  abstract write(value: T, target: Uint8Array, offset: number): void;
+
+  abstract decode(
+    bytes: Uint8Array,
+    offset: number,
+    state?: DecodeState,
+  ): { value: T; next: number } | null;
+}
+
 // ---------------------------------------------------------------------------
-// Shared by the codecs
-
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-
-/** Default limits. */
-export const DEFAULT_MAX_FRAME_BYTES: number = 16 * MiB;
+// Shared by the codecs (their limits: ./_limits.ts)
 
 export const utf8Encoder: TextEncoder = new TextEncoder();
-
-/** Throws a RangeError unless `value` is a non-negative safe integer. */
-export function checkLimit(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(
-      `Cannot create framing: ${name} must be a non-negative safe integer, got ${value}`,
-    );
-  }
-  return value;
-}
 
 /** `value` if it is a Uint8Array; a TypeError naming `what` otherwise. */
 export function checkBytes(value: unknown, what: string): Uint8Array {
@@ -167,40 +176,4 @@ export function view(
   end: number,
 ): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
-}
-
-/**
- * The end of a FRAME_TOO_LARGE message for a 4-byte length at `offset` that
- * is over `limit` as read, when read in the other byte order it is not: the
- * classic mix-up of Python's `struct.pack("i", n)` (native order,
- * little-endian on x86 and ARM) with network byte order. `included` is what
- * the length counts beyond the payload. Empty when the other order does not
- * fit either.
- */
-export function byteOrderHint(
-  bytes: Uint8Array,
-  offset: number,
-  littleEndian: boolean,
-  limit: number,
-  included = 0,
-): string {
-  const other = new DataView(bytes.buffer, bytes.byteOffset + offset, 4)
-    .getUint32(0, !littleEndian) - included;
-  if (other < 0 || other > limit) return "";
-  return littleEndian
-    ? ` (read big-endian it would be ${other} bytes: does the peer use struct.pack("!i")?)`
-    : ` (read little-endian it would be ${other} bytes: does the peer use struct.pack("i")?)`;
-}
-
-/** FRAME_TOO_LARGE for `size` bytes over `limit`; `hint` ends the message. */
-export function tooLarge(
-  what: string,
-  size: number,
-  limit: number,
-  hint = "",
-): FrameError {
-  return new FrameError(
-    "FRAME_TOO_LARGE",
-    `Cannot ${what}: ${size} bytes, limit is ${limit}${hint}`,
-  );
 }

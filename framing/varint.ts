@@ -27,18 +27,8 @@
  */
 
 import { FrameError } from "../errors.ts";
-import {
-  checkBytes,
-  checkLimit,
-  CODEC,
-  type Codec,
-  type CodecFraming,
-  type DecodeState,
-  DEFAULT_MAX_FRAME_BYTES,
-  type Framing,
-  tooLarge,
-  view,
-} from "./types.ts";
+import { BuiltinCodec, type DecodeState, type Framing, view } from "./types.ts";
+import { frameLimit, payloadLength, tooLarge } from "./_limits.ts";
 
 /** Options for {@linkcode varintPrefixed}. */
 export interface VarintPrefixOptions {
@@ -63,30 +53,18 @@ function varintSize(n: number): number {
   return size;
 }
 
-class VarintFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
-  readonly [CODEC]: Codec<Uint8Array> = this;
+class VarintFraming extends BuiltinCodec<Uint8Array> {
   readonly #maxFrameBytes: number;
   /** Bytes of the header `#header` read last. */
   #headerBytes = 0;
 
   constructor(options: VarintPrefixOptions) {
-    this.#maxFrameBytes = checkLimit(
-      "maxFrameBytes",
-      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-    );
-  }
-
-  encode(value: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.measure(value));
-    this.write(value, out, 0);
-    return out;
+    super();
+    this.#maxFrameBytes = frameLimit(options);
   }
 
   measure(value: Uint8Array): number {
-    const length = checkBytes(value, "frame").length;
-    if (length > this.#maxFrameBytes) {
-      throw tooLarge("encode frame", length, this.#maxFrameBytes);
-    }
+    const length = payloadLength(value, "frame", this.#maxFrameBytes);
     return varintSize(length) + length;
   }
 
@@ -116,6 +94,30 @@ class VarintFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
       return null;
     }
     return { value: view(bytes, start, end), next: end };
+  }
+
+  decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
+    const max = this.#maxFrameBytes;
+    const size = bytes.length;
+    // The view's arguments hoisted: one `.buffer` per call, not per frame.
+    const buffer = bytes.buffer;
+    const byteOffset = bytes.byteOffset;
+    while (offset < size) {
+      let length = bytes[offset];
+      let start = offset + 1;
+      if (length >= 128) { // A length of two bytes or more: the slow path.
+        length = this.#header(bytes, offset, false);
+        if (length < 0) break;
+        start = offset + this.#headerBytes;
+      } else if (length > max) {
+        break;
+      }
+      const end = start + length;
+      if (end > size) break;
+      out.push(new Uint8Array(buffer, byteOffset + start, length));
+      offset = end;
+    }
+    return offset;
   }
 
   /**
@@ -159,30 +161,6 @@ class VarintFraming implements CodecFraming<Uint8Array>, Codec<Uint8Array> {
       "BAD_HEADER",
       `Cannot decode frame: the varint length goes on past ${MAX_VARINT_BYTES} bytes`,
     );
-  }
-
-  decodeMany(bytes: Uint8Array, offset: number, out: Uint8Array[]): number {
-    const max = this.#maxFrameBytes;
-    const size = bytes.length;
-    // The view's arguments hoisted: one `.buffer` per call, not per frame.
-    const buffer = bytes.buffer;
-    const byteOffset = bytes.byteOffset;
-    while (offset < size) {
-      let length = bytes[offset];
-      let start = offset + 1;
-      if (length >= 128) { // A length of two bytes or more: the slow path.
-        length = this.#header(bytes, offset, false);
-        if (length < 0) break;
-        start = offset + this.#headerBytes;
-      } else if (length > max) {
-        break;
-      }
-      const end = start + length;
-      if (end > size) break;
-      out.push(new Uint8Array(buffer, byteOffset + start, length));
-      offset = end;
-    }
-    return offset;
   }
 }
 
