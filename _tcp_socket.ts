@@ -654,6 +654,9 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
         "EPROTO",
         `Cannot start TLS: ${unread} bytes arrived in plaintext and were not read before the upgrade; they could have been injected (CVE-2011-0411), so the socket is closed`,
       );
+      // Dropped, so nothing can hand them out.
+      this.#reader.buffer.take(unread);
+      this.#reader.forgetFrame();
       this.#destroy(error);
       throw error;
     }

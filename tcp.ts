@@ -266,6 +266,17 @@ export function connect(options: ConnectOptions): Promise<TcpSocket>;
 export function connect<T>(
   options: ConnectOptions<T> & { framing: Framing<T> },
 ): Promise<TcpSocket<T>>;
+/**
+ * Opens a connection over whichever transport `options` name, when that is
+ * only known at run time (a union of option types); the socket's addresses
+ * are then `Deno.Addr`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function connect<T = Uint8Array>(
+  options: ConnectOptions<T> | UnixConnectOptions<T>,
+): Promise<TcpSocket<T, Deno.Addr>>;
 export function connect<T>(
   options: ConnectOptions<T> | UnixConnectOptions<T>,
 ): Promise<TcpSocket<T, Deno.Addr>> {
@@ -380,6 +391,19 @@ export function tryConnect<T>(
 ): Promise<
   { ok: true; socket: TcpSocket<T> } | { ok: false; error: SocketError }
 >;
+/**
+ * `tryConnect` over whichever transport `options` name, when that is only
+ * known at run time.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function tryConnect<T = Uint8Array>(
+  options: ConnectOptions<T> | UnixConnectOptions<T>,
+): Promise<
+  | { ok: true; socket: TcpSocket<T, Deno.Addr> }
+  | { ok: false; error: SocketError }
+>;
 export async function tryConnect<T>(
   options: ConnectOptions<T> | UnixConnectOptions<T>,
 ): Promise<
@@ -459,6 +483,16 @@ export function listen(options?: ListenOptions): TcpServer;
 export function listen<T>(
   options: ListenOptions<T> & { framing: Framing<T> },
 ): TcpServer<T>;
+/**
+ * Listens over whichever transport `options` name, when that is only known
+ * at run time; the server's address is then `Deno.Addr`.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function listen<T = Uint8Array>(
+  options: ListenOptions<T> | UnixListenOptions<T>,
+): TcpServer<T, Deno.Addr>;
 export function listen<T>(
   options: ListenOptions<T> | UnixListenOptions<T> = {},
   // deno-lint-ignore no-explicit-any
@@ -808,6 +842,17 @@ export function serve<T>(
   options: ServeOptions<T> & { framing: Framing<T> },
   handler: (socket: TcpSocket<T>) => void | Promise<void>,
 ): Server;
+/**
+ * The connection loop over whichever transport `options` name, when that is
+ * only known at run time; the handler's socket has `Deno.Addr` addresses.
+ *
+ * @typeParam T The framing's value type.
+ * @tags allow-net
+ */
+export function serve<T = Uint8Array>(
+  options: ServeOptions<T> | UnixServeOptions<T>,
+  handler: (socket: TcpSocket<T, Deno.Addr>) => void | Promise<void>,
+): Server<Deno.Addr>;
 export function serve<T>(
   options: ServeOptions<T> | UnixServeOptions<T>,
   // deno-lint-ignore no-explicit-any

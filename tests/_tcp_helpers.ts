@@ -16,6 +16,37 @@ import {
 import { assert, assertInstanceOf, concat } from "./_helpers/assert.ts";
 import { Rng } from "./_helpers/random.ts";
 import { rejection } from "./_helpers/async.ts";
+import { CA_CERT, CERT, KEY, socketPath } from "./_helpers/transports.ts";
+
+/** The transports a pair can run over. */
+export type Transport = "tcp" | "tls" | "unix";
+/** Every transport: loop a test over it to run it over each. */
+export const TRANSPORTS: readonly Transport[] = ["tcp", "tls", "unix"];
+/** The Unix socket slot the pairs use (tests/_helpers/transports.ts). */
+const PAIR_SLOT = 7;
+
+/** Where a pair's server listens, and how its client reaches it. */
+function endpoints(transport: Transport): {
+  listen: Record<string, unknown>;
+  connect: (server: TcpServer) => Record<string, unknown>;
+} {
+  switch (transport) {
+    case "tcp":
+      return { listen: {}, connect: (server) => ({ port: server.addr.port }) };
+    case "tls":
+      return {
+        listen: { tls: { cert: CERT, key: KEY } },
+        connect: (server) => ({
+          port: server.addr.port,
+          tls: { caCerts: [CA_CERT] },
+        }),
+      };
+    case "unix": {
+      const path = socketPath(PAIR_SLOT);
+      return { listen: { path }, connect: () => ({ path }) };
+    }
+  }
+}
 
 // Re-exported for the files that import them from here.
 export {
@@ -72,14 +103,34 @@ export interface Pair extends AsyncDisposable {
   peer: TcpSocket;
 }
 
-/** Connects two TcpSockets over 127.0.0.1; `await using` closes all three. */
+/**
+ * Connects two TcpSockets over 127.0.0.1 (or over TLS, or a Unix socket);
+ * `await using` closes all three. (Over Unix the addresses are UnixAddrs
+ * whatever the types say: tests run over every transport read no port.)
+ */
 export async function socketPair(
   clientOptions: SocketOptions = {},
   peerOptions: SocketOptions = clientOptions,
+  transport: Transport = "tcp",
 ): Promise<Pair> {
-  const server = listen(peerOptions);
-  const client = await connect({ port: server.addr.port, ...clientOptions });
-  const peer = await server.accept();
+  const where = endpoints(transport);
+  const server = listen({ ...where.listen, ...peerOptions }) as TcpServer;
+  // TLS: the client's connect completes once the server accepts.
+  const accepted = server.accept();
+  let client: TcpSocket;
+  try {
+    client = await connect(
+      {
+        ...where.connect(server),
+        ...clientOptions,
+      } as Parameters<typeof connect>[0],
+    ) as TcpSocket;
+  } catch (error) {
+    server.close();
+    await accepted.catch(() => {});
+    throw error;
+  }
+  const peer = await accepted;
   return {
     server,
     client,
