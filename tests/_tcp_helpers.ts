@@ -144,10 +144,25 @@ export async function socketPair(
   };
 }
 
-/** A TcpSocket client whose peer is a plain `Deno.TcpConn`. */
+/** A TcpSocket client whose peer is a plain `Deno.Conn` (TCP, TLS or Unix). */
 export interface RawPair extends AsyncDisposable {
   client: TcpSocket;
+  /** A `Deno.TcpConn` over TCP; over TLS and Unix, their connections (typed as one). */
   raw: Deno.TcpConn;
+}
+
+/**
+ * Registers the test `name` once per transport, named `name [transport]`:
+ * an existing test runs over TCP, TLS and Unix sockets by taking the
+ * transport and handing it to `socketPair`/`rawPair`.
+ */
+export function testOverTransports(
+  name: string,
+  fn: (transport: Transport) => Promise<void>,
+): void {
+  for (const transport of TRANSPORTS) {
+    Deno.test(`${name} [${transport}]`, () => fn(transport));
+  }
 }
 
 /**
@@ -158,7 +173,9 @@ export interface RawPair extends AsyncDisposable {
 export async function rawPair(
   options: SocketOptions = {},
   prepare?: (conn: Deno.TcpConn) => void,
+  transport: Transport = "tcp",
 ): Promise<RawPair> {
+  if (transport !== "tcp") return rawPairOver(transport, options);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = listener.addr.port;
@@ -174,6 +191,44 @@ export async function rawPair(
     return {
       client,
       raw,
+      [Symbol.asyncDispose]() {
+        client.destroy();
+        closeQuietly(raw);
+        return Promise.resolve();
+      },
+    };
+  } finally {
+    listener.close();
+  }
+}
+
+/** rawPair over TLS (the raw peer a Deno.listenTls connection) or Unix. */
+async function rawPairOver(
+  transport: "tls" | "unix",
+  options: SocketOptions,
+): Promise<RawPair> {
+  const path = transport === "unix" ? socketPath(PAIR_SLOT) : undefined;
+  const listener: Deno.Listener = path === undefined
+    ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: CERT, key: KEY })
+    : Deno.listen({ transport: "unix", path });
+  try {
+    const accepted = listener.accept().then(async (conn) => {
+      if (transport === "tls") await (conn as Deno.TlsConn).handshake();
+      return conn;
+    });
+    const client = await connect(
+      (path === undefined
+        ? {
+          port: (listener.addr as Deno.NetAddr).port,
+          tls: { caCerts: [CA_CERT] },
+          ...options,
+        }
+        : { path, ...options }) as Parameters<typeof connect>[0],
+    ) as TcpSocket;
+    const raw = await accepted;
+    return {
+      client,
+      raw: raw as Deno.TcpConn,
       [Symbol.asyncDispose]() {
         client.destroy();
         closeQuietly(raw);

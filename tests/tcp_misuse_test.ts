@@ -17,6 +17,7 @@ import {
   readToEnd,
   socketError,
   socketPair,
+  testOverTransports,
   text,
   utf8,
   within,
@@ -94,22 +95,25 @@ async function trickle(raw: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
   }
 }
 
-Deno.test("call order: recvExactly(4) then recv(2), both pending while bytes trickle in, get abcd and ef", async () => {
-  await using pair = await rawPair();
-  const first = pair.client.recvExactly(4);
-  const second = pair.client.recv(2);
-  await trickle(pair.raw, utf8("abcdefgh"));
-  assertEquals(text(await within(first, 2000, "recvExactly")), "abcd");
-  const rest = text((await within(second, 2000, "recv"))!);
-  assert(rest === "e" || rest === "ef", `got ${JSON.stringify(rest)}`);
-  // Nothing was lost: what recv did not take is still there, in order.
-  const tail = await within(
-    pair.client.recvExactly(8 - 4 - rest.length),
-    2000,
-    "the rest",
-  );
-  assertEquals(rest + text(tail), "efgh");
-});
+testOverTransports(
+  "call order: recvExactly(4) then recv(2), both pending while bytes trickle in, get abcd and ef",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const first = pair.client.recvExactly(4);
+    const second = pair.client.recv(2);
+    await trickle(pair.raw, utf8("abcdefgh"));
+    assertEquals(text(await within(first, 2000, "recvExactly")), "abcd");
+    const rest = text((await within(second, 2000, "recv"))!);
+    assert(rest === "e" || rest === "ef", `got ${JSON.stringify(rest)}`);
+    // Nothing was lost: what recv did not take is still there, in order.
+    const tail = await within(
+      pair.client.recvExactly(8 - 4 - rest.length),
+      2000,
+      "the rest",
+    );
+    assertEquals(rest + text(tail), "efgh");
+  },
+);
 
 Deno.test("call order: recvFrame() then recvExactly(2): the frame is whole, the two bytes come after it", async () => {
   await using pair = await rawPair();
@@ -144,25 +148,28 @@ Deno.test("call order: frames() steps and recv calls interleave without taking e
 // ---------------------------------------------------------------------------
 // 11. Per-call cancellation and timeouts lose nothing
 
-Deno.test("abort: a recvFrame aborted in the middle of a frame loses nothing; the next recvFrame returns the whole frame", async () => {
-  await using pair = await rawPair();
-  const frame = encodeFrame(new Uint8Array(10 * KiB).fill(7));
-  const controller = new AbortController();
-  const pending = pair.client.recvFrame({ signal: controller.signal });
-  await writeAll(pair.raw, frame.subarray(0, 5000));
-  await delay(20);
-  controller.abort(new Error("user gave up"));
-  const error = await within(
-    socketError(pending, "ECANCELED"),
-    1000,
-    "the aborted call",
-  );
-  assertEquals((error.cause as Error).message, "user gave up");
-  await writeAll(pair.raw, frame.subarray(5000));
-  const value = await within(pair.client.recvFrame(), 2000, "the frame");
-  assertEquals(value?.length, 10 * KiB);
-  assert(value!.every((byte) => byte === 7), "the frame's bytes differ");
-});
+testOverTransports(
+  "abort: a recvFrame aborted in the middle of a frame loses nothing; the next recvFrame returns the whole frame",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const frame = encodeFrame(new Uint8Array(10 * KiB).fill(7));
+    const controller = new AbortController();
+    const pending = pair.client.recvFrame({ signal: controller.signal });
+    await writeAll(pair.raw, frame.subarray(0, 5000));
+    await delay(20);
+    controller.abort(new Error("user gave up"));
+    const error = await within(
+      socketError(pending, "ECANCELED"),
+      1000,
+      "the aborted call",
+    );
+    assertEquals((error.cause as Error).message, "user gave up");
+    await writeAll(pair.raw, frame.subarray(5000));
+    const value = await within(pair.client.recvFrame(), 2000, "the frame");
+    assertEquals(value?.length, 10 * KiB);
+    assert(value!.every((byte) => byte === 7), "the frame's bytes differ");
+  },
+);
 
 Deno.test("timeout option: recv, recvExactly, recvUntil and recvFrames each time out on their own; the bytes come later", async () => {
   await using pair = await socketPair();
@@ -223,28 +230,35 @@ Deno.test("abort: an already aborted signal rejects every kind of call at once w
 // ---------------------------------------------------------------------------
 // 3. close() settles every pending call at once
 
-Deno.test("close(): a send waiting for room (the peer does not read) rejects at once with ECLOSED, and so does a pending recv", async () => {
-  await using pair = await rawPair({ highWaterMark: 64 * KiB });
-  const chunk = new Uint8Array(32 * KiB);
-  let waiting: Promise<void> | undefined;
-  for (let i = 0; i < 4096; i++) {
-    const sent = pair.client.send(chunk);
-    if (await isPending(sent)) {
-      waiting = sent;
-      break;
+testOverTransports(
+  "close(): a send waiting for room (the peer does not read) rejects at once with ECLOSED, and so does a pending recv",
+  async (transport) => {
+    await using pair = await rawPair(
+      { highWaterMark: 64 * KiB },
+      undefined,
+      transport,
+    );
+    const chunk = new Uint8Array(32 * KiB);
+    let waiting: Promise<void> | undefined;
+    for (let i = 0; i < 4096; i++) {
+      const sent = pair.client.send(chunk);
+      if (await isPending(sent)) {
+        waiting = sent;
+        break;
+      }
     }
-  }
-  assert(waiting !== undefined, "no send ever waited for room");
-  const receiving = pair.client.recv();
-  const flushing = pair.client.flush();
-  pair.client.close();
-  await within(socketError(waiting, "ECLOSED"), 1000, "the waiting send");
-  await within(socketError(receiving, "ECLOSED"), 1000, "the pending recv");
-  await within(socketError(flushing, "ECLOSED"), 1000, "the pending flush");
-  // What was accepted still arrives once the peer reads, then the end.
-  const received = await within(readToEnd(pair.raw), 10_000, "the bytes");
-  assert(received.length >= 64 * KiB, `only ${received.length} bytes`);
-});
+    assert(waiting !== undefined, "no send ever waited for room");
+    const receiving = pair.client.recv();
+    const flushing = pair.client.flush();
+    pair.client.close();
+    await within(socketError(waiting, "ECLOSED"), 1000, "the waiting send");
+    await within(socketError(receiving, "ECLOSED"), 1000, "the pending recv");
+    await within(socketError(flushing, "ECLOSED"), 1000, "the pending flush");
+    // What was accepted still arrives once the peer reads, then the end.
+    const received = await within(readToEnd(pair.raw), 10_000, "the bytes");
+    assert(received.length >= 64 * KiB, `only ${received.length} bytes`);
+  },
+);
 
 // ---------------------------------------------------------------------------
 // 4, 5, 10. Servers and addresses

@@ -32,6 +32,7 @@ import {
   socketError,
   socketPair,
   streamBytes,
+  testOverTransports,
   text,
   utf8,
   within,
@@ -45,7 +46,8 @@ async function writeInPieces(
   seed: number,
   maxPiece = 23,
 ): Promise<number> {
-  conn.setNoDelay(true);
+  // A TLS connection has no setNoDelay (deno#13617); a Unix one no Nagle.
+  (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
   const rand = random(seed);
   let writes = 0;
   for (let offset = 0; offset < bytes.length; writes++) {
@@ -151,102 +153,120 @@ async function follow(socket: TcpSocket, steps: Step[]): Promise<number> {
   return index;
 }
 
-Deno.test("mixed recv/recvExactly/recvUntil/recvFrame on one stream lose or reorder nothing (tiny writes)", async () => {
-  for (const seed of [11, 12, 13]) {
-    await using pair = await rawPair();
-    const { steps, stream } = script(seed, 300);
-    const [writes, done] = await within(
-      Promise.all([
-        writeInPieces(pair.raw, stream, seed).then(async (writes) => {
-          await pair.raw.closeWrite();
-          return writes;
-        }),
-        follow(pair.client, steps),
-      ]),
-      10_000,
-      `the script of seed ${seed}`,
-    );
-    assert(writes > 300, `the stream went in only ${writes} writes`);
-    assertEquals(done, steps.length);
-    assertEquals(await pair.client.recv(), null, "bytes left over");
-  }
-});
+testOverTransports(
+  "mixed recv/recvExactly/recvUntil/recvFrame on one stream lose or reorder nothing (tiny writes)",
+  async (transport) => {
+    for (const seed of [11, 12, 13]) {
+      await using pair = await rawPair({}, undefined, transport);
+      const { steps, stream } = script(seed, 300);
+      const [writes, done] = await within(
+        Promise.all([
+          writeInPieces(pair.raw, stream, seed).then(async (writes) => {
+            await pair.raw.closeWrite();
+            return writes;
+          }),
+          follow(pair.client, steps),
+        ]),
+        10_000,
+        `the script of seed ${seed}`,
+      );
+      assert(writes > 300, `the stream went in only ${writes} writes`);
+      assertEquals(done, steps.length);
+      assertEquals(await pair.client.recv(), null, "bytes left over");
+    }
+  },
+);
 
-Deno.test("mixed reads: the same script with the whole stream already buffered", async () => {
-  await using pair = await rawPair();
-  const { steps, stream } = script(21, 300);
-  await writeAll(pair.raw, stream);
-  await pair.raw.closeWrite();
-  assertEquals(await within(follow(pair.client, steps), 5000, "script"), 300);
-  assertEquals(await pair.client.recv(), null);
-});
+testOverTransports(
+  "mixed reads: the same script with the whole stream already buffered",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const { steps, stream } = script(21, 300);
+    await writeAll(pair.raw, stream);
+    await pair.raw.closeWrite();
+    assertEquals(await within(follow(pair.client, steps), 5000, "script"), 300);
+    assertEquals(await pair.client.recv(), null);
+  },
+);
 
-Deno.test("recv: a recv that times out (timeout 50) loses nothing; the late bytes come with the next recv", async () => {
-  await using pair = await socketPair();
-  pair.peer.timeout = 50;
-  for (let round = 0; round < 3; round++) {
-    const started = performance.now();
-    const error = await socketError(pair.peer.recv(), "ETIMEDOUT");
-    const elapsed = performance.now() - started;
-    assert(elapsed >= 45 && elapsed < 1000, `timed out after ${elapsed} ms`);
-    assert(error.message.includes("50 ms"), error.message);
-    await pair.client.send(`late ${round}`);
-    await delay(20); // The bytes land while nobody is receiving.
-    assertEquals(text((await pair.peer.recv())!), `late ${round}`);
-  }
-  pair.peer.timeout = undefined;
-  await pair.client.send("after");
-  assertEquals(text(await pair.peer.recvExactly(5)), "after");
-});
+testOverTransports(
+  "recv: a recv that times out (timeout 50) loses nothing; the late bytes come with the next recv",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    pair.peer.timeout = 50;
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now();
+      const error = await socketError(pair.peer.recv(), "ETIMEDOUT");
+      const elapsed = performance.now() - started;
+      assert(elapsed >= 45 && elapsed < 1000, `timed out after ${elapsed} ms`);
+      assert(error.message.includes("50 ms"), error.message);
+      await pair.client.send(`late ${round}`);
+      await delay(20); // The bytes land while nobody is receiving.
+      assertEquals(text((await pair.peer.recv())!), `late ${round}`);
+    }
+    pair.peer.timeout = undefined;
+    await pair.client.send("after");
+    assertEquals(text(await pair.peer.recvExactly(5)), "after");
+  },
+);
 
-Deno.test("recvFrame: timing out in the middle of a frame, then completing it, returns the whole frame", async () => {
-  await using pair = await rawPair();
-  const payload = streamBytes(0, 1000);
-  const frame = encodeFrame(payload);
-  pair.client.timeout = 50;
-  await writeAll(pair.raw, frame.subarray(0, 2)); // Half a header.
-  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
-  await writeAll(pair.raw, frame.subarray(2, 400)); // Header and some payload.
-  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
-  await socketError(pair.client.recvFrame(), "ETIMEDOUT");
-  await writeAll(pair.raw, frame.subarray(400));
-  await writeAll(pair.raw, encodeFrame(utf8("next")));
-  assertEquals(await pair.client.recvFrame(), payload);
-  assertEquals(text((await pair.client.recvFrame())!), "next");
-});
+testOverTransports(
+  "recvFrame: timing out in the middle of a frame, then completing it, returns the whole frame",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const payload = streamBytes(0, 1000);
+    const frame = encodeFrame(payload);
+    pair.client.timeout = 50;
+    await writeAll(pair.raw, frame.subarray(0, 2)); // Half a header.
+    await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+    await writeAll(pair.raw, frame.subarray(2, 400)); // Header and some payload.
+    await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+    await socketError(pair.client.recvFrame(), "ETIMEDOUT");
+    await writeAll(pair.raw, frame.subarray(400));
+    await writeAll(pair.raw, encodeFrame(utf8("next")));
+    assertEquals(await pair.client.recvFrame(), payload);
+    assertEquals(text((await pair.client.recvFrame())!), "next");
+  },
+);
 
-Deno.test("recvExactly and recvUntil: timing out mid-way, then completing, lose nothing", async () => {
-  await using pair = await rawPair();
-  pair.client.timeout = 40;
-  await writeAll(pair.raw, utf8("abc"));
-  await socketError(pair.client.recvExactly(6), "ETIMEDOUT");
-  await writeAll(pair.raw, utf8("defline"));
-  assertEquals(text(await pair.client.recvExactly(6)), "abcdef");
-  await socketError(pair.client.recvUntil("\n"), "ETIMEDOUT");
-  await writeAll(pair.raw, utf8(" one\n"));
-  assertEquals(text((await pair.client.recvUntil("\n"))!), "line one");
-});
+testOverTransports(
+  "recvExactly and recvUntil: timing out mid-way, then completing, lose nothing",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    pair.client.timeout = 40;
+    await writeAll(pair.raw, utf8("abc"));
+    await socketError(pair.client.recvExactly(6), "ETIMEDOUT");
+    await writeAll(pair.raw, utf8("defline"));
+    assertEquals(text(await pair.client.recvExactly(6)), "abcdef");
+    await socketError(pair.client.recvUntil("\n"), "ETIMEDOUT");
+    await writeAll(pair.raw, utf8(" one\n"));
+    assertEquals(text((await pair.client.recvUntil("\n"))!), "line one");
+  },
+);
 
-Deno.test("recv: concurrent recv calls share the stream: no byte twice, none invented", async () => {
-  await using pair = await socketPair();
-  const first = pair.peer.recv();
-  const second = pair.peer.recv();
-  await pair.client.send("abc");
-  assertEquals(text((await first)!), "abc");
-  assert(await isPending(second), "the second recv returned without bytes");
-  await pair.client.send("def");
-  assertEquals(text((await within(second, 1000, "second recv"))!), "def");
-  assertEquals(pair.peer.buffered, 0);
-  // The same through a timed-out read picked up by two waiting callers.
-  pair.peer.timeout = 20;
-  await socketError(pair.peer.recv(), "ETIMEDOUT");
-  pair.peer.timeout = undefined;
-  const a = pair.peer.recvExactly(2);
-  const b = pair.peer.recvExactly(2);
-  await pair.client.send("wxyz");
-  assertEquals([text(await a), text(await b)], ["wx", "yz"]);
-  assertEquals(pair.peer.buffered, 0);
-});
+testOverTransports(
+  "recv: concurrent recv calls share the stream: no byte twice, none invented",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    const first = pair.peer.recv();
+    const second = pair.peer.recv();
+    await pair.client.send("abc");
+    assertEquals(text((await first)!), "abc");
+    assert(await isPending(second), "the second recv returned without bytes");
+    await pair.client.send("def");
+    assertEquals(text((await within(second, 1000, "second recv"))!), "def");
+    assertEquals(pair.peer.buffered, 0);
+    // The same through a timed-out read picked up by two waiting callers.
+    pair.peer.timeout = 20;
+    await socketError(pair.peer.recv(), "ETIMEDOUT");
+    pair.peer.timeout = undefined;
+    const a = pair.peer.recvExactly(2);
+    const b = pair.peer.recvExactly(2);
+    await pair.client.send("wxyz");
+    assertEquals([text(await a), text(await b)], ["wx", "yz"]);
+    assertEquals(pair.peer.buffered, 0);
+  },
+);
 
 Deno.test("frames: next() called again before it settles, and a recvFrame on the same read: each frame once, in order", async () => {
   await using pair = await rawPair();
@@ -280,33 +300,39 @@ function order(word: string): number {
   return ["one", "two", "three", "four"].indexOf(word);
 }
 
-Deno.test("recvFrame: the peer closing inside a frame is FrameError INCOMPLETE_FRAME", async () => {
-  await using pair = await rawPair();
-  const frame = encodeFrame(utf8("0123456789"));
-  await writeAll(pair.raw, encodeFrame(utf8("whole")));
-  await writeAll(pair.raw, frame.subarray(0, 7));
-  await pair.raw.closeWrite();
-  assertEquals(text((await pair.client.recvFrame())!), "whole");
-  const error = await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
-  assert(error.message.includes("7 bytes"), error.message);
-});
+testOverTransports(
+  "recvFrame: the peer closing inside a frame is FrameError INCOMPLETE_FRAME",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const frame = encodeFrame(utf8("0123456789"));
+    await writeAll(pair.raw, encodeFrame(utf8("whole")));
+    await writeAll(pair.raw, frame.subarray(0, 7));
+    await pair.raw.closeWrite();
+    assertEquals(text((await pair.client.recvFrame())!), "whole");
+    const error = await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
+    assert(error.message.includes("7 bytes"), error.message);
+  },
+);
 
-Deno.test("recvFrame: the peer closing inside a header is INCOMPLETE_FRAME; between frames it is null", async () => {
-  {
-    await using pair = await rawPair();
-    await writeAll(pair.raw, new Uint8Array([0, 0]));
-    await pair.raw.closeWrite();
-    await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
-  }
-  {
-    await using pair = await rawPair();
-    await writeAll(pair.raw, encodeFrame(new Uint8Array(0)));
-    await pair.raw.closeWrite();
-    assertEquals(await pair.client.recvFrame(), new Uint8Array(0));
-    assertEquals(await pair.client.recvFrame(), null);
-    assertEquals(await pair.client.recvFrame(), null);
-  }
-});
+testOverTransports(
+  "recvFrame: the peer closing inside a header is INCOMPLETE_FRAME; between frames it is null",
+  async (transport) => {
+    {
+      await using pair = await rawPair({}, undefined, transport);
+      await writeAll(pair.raw, new Uint8Array([0, 0]));
+      await pair.raw.closeWrite();
+      await frameError(pair.client.recvFrame(), "INCOMPLETE_FRAME");
+    }
+    {
+      await using pair = await rawPair({}, undefined, transport);
+      await writeAll(pair.raw, encodeFrame(new Uint8Array(0)));
+      await pair.raw.closeWrite();
+      assertEquals(await pair.client.recvFrame(), new Uint8Array(0));
+      assertEquals(await pair.client.recvFrame(), null);
+      assertEquals(await pair.client.recvFrame(), null);
+    }
+  },
+);
 
 Deno.test("recvFrame: a header announcing more than maxFrameBytes is FRAME_TOO_LARGE before the payload", async () => {
   await using pair = await rawPair({

@@ -32,6 +32,7 @@ import {
   socketError,
   socketPair,
   streamBytes,
+  testOverTransports,
   text,
   utf8,
   within,
@@ -52,31 +53,38 @@ async function fillUntilBlocked(
   return { accepted, blocked: undefined };
 }
 
-Deno.test("send: resolves at once below the high-water mark; above it waits until the peer reads", async () => {
-  await using pair = await rawPair({ highWaterMark: 256 * KiB });
-  // Below the mark, with the peer reading nothing: each send resolves at once.
-  for (let i = 0; i < 3; i++) {
-    assert(
-      !await isPending(pair.client.send(streamBytes(0, 64 * KiB))),
-      `send ${i} waited below the high-water mark`,
+testOverTransports(
+  "send: resolves at once below the high-water mark; above it waits until the peer reads",
+  async (transport) => {
+    await using pair = await rawPair(
+      { highWaterMark: 256 * KiB },
+      undefined,
+      transport,
     );
-  }
-  // Keep going: once the kernel's buffers and ours are full, a send waits.
-  const { accepted, blocked } = await fillUntilBlocked(
-    (chunk) => pair.client.send(chunk),
-    64 * MiB,
-  );
-  assert(blocked !== undefined, `${accepted} bytes accepted without waiting`);
-  assert(accepted < 16 * MiB, `${accepted} bytes accepted before waiting`);
-  await delay(50);
-  assert(await isPending(blocked), "the send resolved with nobody reading");
-  // The peer reads: the waiting send resolves, and every byte arrives.
-  const total = 3 * 64 * KiB + accepted + 64 * KiB;
-  const reading = readStream(pair.raw, total);
-  await within(blocked, 5000, "the blocked send once the peer reads");
-  await pair.client.flush();
-  assertEquals(await within(reading, 5000, "reading it all"), total);
-});
+    // Below the mark, with the peer reading nothing: each send resolves at once.
+    for (let i = 0; i < 3; i++) {
+      assert(
+        !await isPending(pair.client.send(streamBytes(0, 64 * KiB))),
+        `send ${i} waited below the high-water mark`,
+      );
+    }
+    // Keep going: once the kernel's buffers and ours are full, a send waits.
+    const { accepted, blocked } = await fillUntilBlocked(
+      (chunk) => pair.client.send(chunk),
+      64 * MiB,
+    );
+    assert(blocked !== undefined, `${accepted} bytes accepted without waiting`);
+    assert(accepted < 16 * MiB, `${accepted} bytes accepted before waiting`);
+    await delay(50);
+    assert(await isPending(blocked), "the send resolved with nobody reading");
+    // The peer reads: the waiting send resolves, and every byte arrives.
+    const total = 3 * 64 * KiB + accepted + 64 * KiB;
+    const reading = readStream(pair.raw, total);
+    await within(blocked, 5000, "the blocked send once the peer reads");
+    await pair.client.flush();
+    assertEquals(await within(reading, 5000, "reading it all"), total);
+  },
+);
 
 Deno.test("send: 64 MiB to a peer reading nothing holds bounded memory, completes once it reads, intact", async () => {
   await using pair = await rawPair(); // highWaterMark: the default 1 MiB
@@ -192,37 +200,40 @@ Deno.test("sendFrame: frames held back to batch leave as soon as the caller awai
   }
 });
 
-Deno.test("sendFrame: concurrent calls with frames of mixed sizes (some ≥ 64 KiB) never interleave", async () => {
-  await using pair = await socketPair();
-  const rand = random(99);
-  const sizes = [0, 1, 65535, 65536, 65537, 200 * KiB, 3, 64 * KiB - 4];
-  for (let i = 0; i < 60; i++) {
-    sizes.push(rand(0, 3) === 0 ? rand(64 * KiB, 300 * KiB) : rand(0, 2000));
-  }
-  // Frame i: its index in the first 4 bytes (when it fits), then i's byte.
-  const frameOf = (i: number): Uint8Array => {
-    const frame = new Uint8Array(sizes[i]).fill(i & 255);
-    if (frame.length >= 4) new DataView(frame.buffer).setUint32(0, i);
-    return frame;
-  };
-  const receiving = (async () => {
-    const frames: Uint8Array[] = [];
-    for (let i = 0; i < sizes.length; i++) {
-      const frame = await pair.peer.recvFrame();
-      if (frame === null) break;
-      frames.push(frame);
+testOverTransports(
+  "sendFrame: concurrent calls with frames of mixed sizes (some ≥ 64 KiB) never interleave",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    const rand = random(99);
+    const sizes = [0, 1, 65535, 65536, 65537, 200 * KiB, 3, 64 * KiB - 4];
+    for (let i = 0; i < 60; i++) {
+      sizes.push(rand(0, 3) === 0 ? rand(64 * KiB, 300 * KiB) : rand(0, 2000));
     }
-    return frames;
-  })();
-  await Promise.all(sizes.map((_, i) => pair.client.sendFrame(frameOf(i))));
-  await pair.client.flush();
-  const frames = await within(receiving, 5000, "the frames");
-  assertEquals(frames.length, sizes.length);
-  for (let i = 0; i < sizes.length; i++) {
-    assertEquals(frames[i].length, sizes[i], `frame ${i}'s length`);
-    assertEquals(frames[i], frameOf(i), `frame ${i}'s bytes`);
-  }
-});
+    // Frame i: its index in the first 4 bytes (when it fits), then i's byte.
+    const frameOf = (i: number): Uint8Array => {
+      const frame = new Uint8Array(sizes[i]).fill(i & 255);
+      if (frame.length >= 4) new DataView(frame.buffer).setUint32(0, i);
+      return frame;
+    };
+    const receiving = (async () => {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < sizes.length; i++) {
+        const frame = await pair.peer.recvFrame();
+        if (frame === null) break;
+        frames.push(frame);
+      }
+      return frames;
+    })();
+    await Promise.all(sizes.map((_, i) => pair.client.sendFrame(frameOf(i))));
+    await pair.client.flush();
+    const frames = await within(receiving, 5000, "the frames");
+    assertEquals(frames.length, sizes.length);
+    for (let i = 0; i < sizes.length; i++) {
+      assertEquals(frames[i].length, sizes[i], `frame ${i}'s length`);
+      assertEquals(frames[i], frameOf(i), `frame ${i}'s bytes`);
+    }
+  },
+);
 
 Deno.test("sendFrames: one call sends every frame in order; a frame too large rejects after the ones before it", async () => {
   await using pair = await socketPair({
@@ -320,34 +331,44 @@ Deno.test("flush: resolves only when every buffered byte is written", async () =
   assert(!await isPending(pair.client.flush()), "an empty flush waited");
 });
 
-Deno.test("send: with a timeout, a send waiting on a peer that reads nothing is ETIMEDOUT", async () => {
-  await using pair = await rawPair({ highWaterMark: 64 * KiB });
-  pair.client.timeout = 100;
-  const chunk = streamBytes(0, 16 * KiB);
-  let error: unknown;
-  for (let i = 0; i < 4096 && error === undefined; i++) {
-    try {
-      await pair.client.send(chunk);
-    } catch (caught) {
-      error = caught;
+testOverTransports(
+  "send: with a timeout, a send waiting on a peer that reads nothing is ETIMEDOUT",
+  async (transport) => {
+    await using pair = await rawPair(
+      { highWaterMark: 64 * KiB },
+      undefined,
+      transport,
+    );
+    pair.client.timeout = 100;
+    const chunk = streamBytes(0, 16 * KiB);
+    let error: unknown;
+    for (let i = 0; i < 4096 && error === undefined; i++) {
+      try {
+        await pair.client.send(chunk);
+      } catch (caught) {
+        error = caught;
+      }
     }
-  }
-  await socketError(Promise.reject(error), "ETIMEDOUT");
-  // A flush that cannot finish times out as well.
-  await socketError(pair.client.flush(), "ETIMEDOUT");
-});
+    await socketError(Promise.reject(error), "ETIMEDOUT");
+    // A flush that cannot finish times out as well.
+    await socketError(pair.client.flush(), "ETIMEDOUT");
+  },
+);
 
-Deno.test("close(): bytes still in flight when close() is called all arrive, then the end of stream", async () => {
-  await using pair = await rawPair();
-  const big = streamBytes(0, 16 * MiB); // Over the mark: sent uncopied.
-  const sending = pair.client.send(big);
-  await delay(50); // Part of it is written; the rest is in flight.
-  pair.client.close();
-  const received = await within(readToEnd(pair.raw), 10_000, "the bytes");
-  assertEquals(received.length, big.length);
-  assertEquals(firstMismatch(received, 0), -1);
-  await sending;
-});
+testOverTransports(
+  "close(): bytes still in flight when close() is called all arrive, then the end of stream",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    const big = streamBytes(0, 16 * MiB); // Over the mark: sent uncopied.
+    const sending = pair.client.send(big);
+    await delay(50); // Part of it is written; the rest is in flight.
+    pair.client.close();
+    const received = await within(readToEnd(pair.raw), 10_000, "the bytes");
+    assertEquals(received.length, big.length);
+    assertEquals(firstMismatch(received, 0), -1);
+    await sending;
+  },
+);
 
 Deno.test("close(): small sends not yet written are flushed before the FIN", async () => {
   await using pair = await rawPair();
@@ -393,52 +414,58 @@ Deno.test("send: a buffer over the high-water mark (sent uncopied) that times ou
   assert(received.length < 32 * MiB);
 });
 
-Deno.test("half-close: the client's closeWrite lets the server read to null, then reply; the client reads it", async () => {
-  await using pair = await socketPair();
-  await pair.client.send("request, then FIN");
-  await pair.client.closeWrite();
-  await pair.client.closeWrite(); // Again: harmless.
-  const chunks: string[] = [];
-  for (let reads = 0; reads < 100; reads++) {
-    const chunk = await pair.peer.recv();
-    if (chunk === null) break;
-    chunks.push(text(chunk));
-  }
-  assertEquals(chunks.join(""), "request, then FIN");
-  await pair.peer.send("reply after your FIN");
-  pair.peer.close();
-  assertEquals(
-    text(await pair.client.recvExactly(20)),
-    "reply after your FIN",
-  );
-  assertEquals(await pair.client.recv(), null);
-  // The write side is closed: sending is EPIPE, at once.
-  await socketError(pair.client.send("more"), "EPIPE");
-  await socketError(pair.client.sendFrame(utf8("more")), "EPIPE");
-  await socketError(pair.client.sendFrames([utf8("more")]), "EPIPE");
-});
-
-Deno.test("send: writing to a peer that closed ends in EPIPE or ECONNRESET (a few sends at most)", async () => {
-  await using pair = await rawPair();
-  pair.raw.close();
-  let error: unknown;
-  let sends = 0;
-  for (; sends < 100 && error === undefined; sends++) {
-    try {
-      await pair.client.send("data");
-      await pair.client.flush();
-    } catch (caught) {
-      error = caught;
+testOverTransports(
+  "half-close: the client's closeWrite lets the server read to null, then reply; the client reads it",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    await pair.client.send("request, then FIN");
+    await pair.client.closeWrite();
+    await pair.client.closeWrite(); // Again: harmless.
+    const chunks: string[] = [];
+    for (let reads = 0; reads < 100; reads++) {
+      const chunk = await pair.peer.recv();
+      if (chunk === null) break;
+      chunks.push(text(chunk));
     }
-    await delay(5);
-  }
-  await socketError(Promise.reject(error), "EPIPE", "ECONNRESET");
-  assert(sends < 100);
-  // The error stays: every later call reports it.
-  await socketError(pair.client.send("again"), "EPIPE", "ECONNRESET");
-  await socketError(pair.client.flush(), "EPIPE", "ECONNRESET");
-  await socketError(pair.client.closeWrite(), "EPIPE", "ECONNRESET");
-});
+    assertEquals(chunks.join(""), "request, then FIN");
+    await pair.peer.send("reply after your FIN");
+    pair.peer.close();
+    assertEquals(
+      text(await pair.client.recvExactly(20)),
+      "reply after your FIN",
+    );
+    assertEquals(await pair.client.recv(), null);
+    // The write side is closed: sending is EPIPE, at once.
+    await socketError(pair.client.send("more"), "EPIPE");
+    await socketError(pair.client.sendFrame(utf8("more")), "EPIPE");
+    await socketError(pair.client.sendFrames([utf8("more")]), "EPIPE");
+  },
+);
+
+testOverTransports(
+  "send: writing to a peer that closed ends in EPIPE or ECONNRESET (a few sends at most)",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    pair.raw.close();
+    let error: unknown;
+    let sends = 0;
+    for (; sends < 100 && error === undefined; sends++) {
+      try {
+        await pair.client.send("data");
+        await pair.client.flush();
+      } catch (caught) {
+        error = caught;
+      }
+      await delay(5);
+    }
+    await socketError(Promise.reject(error), "EPIPE", "ECONNRESET");
+    assert(sends < 100);
+    // The error stays: every later call reports it.
+    await socketError(pair.client.send("again"), "EPIPE", "ECONNRESET");
+    await socketError(pair.client.flush(), "EPIPE", "ECONNRESET");
+    await socketError(pair.client.closeWrite(), "EPIPE", "ECONNRESET");
+  },
+);
 
 Deno.test("send: a write error after send resolved is thrown by the next flush", async () => {
   await using pair = await rawPair();
