@@ -241,7 +241,8 @@ export function lengthPrefixed(
   return new LengthPrefixedFraming(options);
 }
 
-const defaultFraming = lengthPrefixed();
+/** `lengthPrefixed()`: the framing of `encodeFrame`, `decodeFrames` and sockets made without one. */
+export const DEFAULT_FRAMING: Framing<Uint8Array> = lengthPrefixed();
 
 /**
  * One length-prefixed frame: the header, then `payload`.
@@ -264,7 +265,7 @@ export function encodeFrame(
   payload: Uint8Array,
   options?: LengthPrefixOptions,
 ): Uint8Array {
-  return (options ? lengthPrefixed(options) : defaultFraming).encode(payload);
+  return (options ? lengthPrefixed(options) : DEFAULT_FRAMING).encode(payload);
 }
 
 /**
@@ -294,7 +295,7 @@ export function decodeFrames(
   const buffer = new ReadBuffer();
   buffer.borrow(bytes);
   const frames: Uint8Array[] = [];
-  new DecodeDriver(options ? lengthPrefixed(options) : defaultFraming)
+  new DecodeDriver(options ? lengthPrefixed(options) : DEFAULT_FRAMING)
     .drain(buffer, frames);
   return { frames, rest: buffer.peek() };
 }
