@@ -110,6 +110,17 @@ export function incompleteFrame(left: number): FrameError {
 }
 
 /**
+ * `decoder.push(chunk)` that appends the values to `out` as it goes, so that
+ * on a FrameError the values decoded before it are kept (DecoderStream
+ * delivers them). Private to the module.
+ */
+export let pushInto: <T>(
+  decoder: FrameDecoder<T>,
+  chunk: Uint8Array,
+  out: T[],
+) => void;
+
+/**
  * Drives any {@linkcode Framing} over a sequence of chunks: push bytes as they
  * arrive, get every value they complete. Values decoded from a single chunk
  * are views into it; values returned are never overwritten by later pushes.
@@ -163,8 +174,14 @@ export class FrameDecoder<T> {
    * @throws {FrameError} The stream is malformed (now and on every later push).
    */
   push(chunk: Uint8Array): T[] {
-    if (this.#error !== undefined) throw this.#error;
     const values: T[] = [];
+    this.#pushInto(chunk, values);
+    return values;
+  }
+
+  /** `push`, appending to `out` as it goes: on an error, the values before it are in `out`. */
+  #pushInto(chunk: Uint8Array, out: T[]): void {
+    if (this.#error !== undefined) throw this.#error;
     const buffer = this.#buffer;
     // Nothing pending: decode straight from the chunk, without a copy.
     if (buffer.length === 0) {
@@ -177,14 +194,17 @@ export class FrameDecoder<T> {
       buffer.append(chunk);
     }
     try {
-      this.#driver.drain(buffer, values);
+      this.#driver.drain(buffer, out);
     } catch (error) {
       this.#error = error;
       throw error;
     } finally {
       buffer.unborrow();
     }
-    return values;
+  }
+
+  static {
+    pushInto = (decoder, chunk, out) => decoder.#pushInto(chunk, out);
   }
 
   /**

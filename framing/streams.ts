@@ -13,7 +13,7 @@
 //   transformed: the frames of the whole burst leave as one chunk, and a
 //   frame written to an idle stream leaves at once. No timers.
 
-import { FrameDecoder } from "./decoder.ts";
+import { FrameDecoder, pushInto } from "./decoder.ts";
 import { codecOf, type Framing } from "./types.ts";
 import { KiB } from "./_limits.ts";
 
@@ -24,8 +24,8 @@ import { KiB } from "./_limits.ts";
  *
  * When the stream ends inside a frame, the reader first gets every complete
  * value, then the error `FrameError("INCOMPLETE_FRAME")`; a malformed frame
- * (`BAD_HEADER`, `FRAME_TOO_LARGE`) likewise errors the stream once the
- * values of earlier chunks are read. The error waits for the reader: stop
+ * (`BAD_HEADER`, `FRAME_TOO_LARGE`) likewise errors the stream once every
+ * value before it, in its chunk too, is read. The error waits for the reader: stop
  * reading by cancelling the stream (breaking out of `for await` does).
  *
  * @typeParam T The type of the values framed.
@@ -74,13 +74,16 @@ export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
     const decoder = new FrameDecoder(framing);
     super({
       transform(chunk, controller) {
-        let values: T[];
+        const values: T[] = [];
+        let failure: unknown;
         try {
-          values = decoder.push(chunk);
+          pushInto(decoder, chunk, values);
         } catch (error) {
-          return failAfterDrain(controller, error);
+          failure = error;
         }
+        // Every value before a malformed frame is delivered, then the error.
         for (let i = 0; i < values.length; i++) controller.enqueue(values[i]);
+        if (failure !== undefined) return failAfterDrain(controller, failure);
       },
       flush(controller) {
         try {

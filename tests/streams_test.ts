@@ -122,6 +122,19 @@ Deno.test("DecoderStream: a malformed frame errors the stream after the values o
   assertEquals(error.code, "FRAME_TOO_LARGE");
 });
 
+Deno.test("DecoderStream: a malformed frame in the same chunk as good ones: every good value first, then the error", async () => {
+  const good = Array.from({ length: 10 }, (_, i) => payload(i));
+  const bad = new Uint8Array([0xff, 0xff, 0xff, 0xff]); // over the 16 MiB limit
+  const { values, error } = await readSlowly(
+    ReadableStream.from([concat([encodeAll(lengthPrefixed(), good), bad])])
+      .pipeThrough(new DecoderStream(lengthPrefixed())),
+    1,
+  );
+  assertEquals(values.map(text), good.map(text));
+  assertInstanceOf(error, FrameError);
+  assertEquals(error.code, "FRAME_TOO_LARGE");
+});
+
 Deno.test("DecoderStream: a reader that cancels at a truncated end ends the wait for it", async () => {
   const frames = Array.from({ length: 8 }, (_, i) => payload(i));
   const bytes = concat([encodeAll(lengthPrefixed(), frames), utf8("\0")]);
