@@ -10,8 +10,17 @@
 // needs `--allow-net=127.0.0.1:9100`; `--host 0.0.0.0 --port 9100` (every
 // interface, reachable from other machines) needs `--allow-net=0.0.0.0:9100`.
 // Then, in another terminal: `deno task example:echo_client hello world`.
+//
+// Over TLS (--tls, with the certificate and key files; the test certificate
+// in tests/fixtures is for localhost and 127.0.0.1):
+// Run: deno run --allow-net=127.0.0.1:9443 --allow-read=tests/fixtures examples/echo.ts --tls --cert tests/fixtures/localhost.pem --key tests/fixtures/localhost.key --port 9443
+// Over a Unix domain socket (--path; Deno wants read, write and
+// net=unix: permissions for the socket file's absolute path):
+// Run: deno run --allow-read=/tmp/echo.sock --allow-write=/tmp/echo.sock --allow-net=unix:/tmp/echo.sock examples/echo.ts --path /tmp/echo.sock
+// A socket file left by a server that was killed (kill -9) is refused
+// (EADDRINUSE): remove it yourself.
 
-import { serve, type Server } from "../mod.ts";
+import { serve, type Server, type TlsListenOptions } from "../mod.ts";
 import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 /** Options for {@linkcode echoServer}. */
@@ -22,17 +31,36 @@ export interface EchoServerOptions {
   port?: number;
   /** Where the server reports connections; default `console.log`. */
   log?: (line: string) => void;
+  /** Serve TLS with this certificate and key (PEM strings). */
+  tls?: TlsListenOptions;
+  /** Listen on this Unix domain socket path instead of a TCP port. */
+  path?: string;
+}
+
+/** How a peer's address reads in the log: `host:port`, or the Unix socket. */
+function describe(addr: Deno.Addr): string {
+  if ("path" in addr) return addr.path ? `unix:${addr.path}` : "a unix client";
+  if (addr.transport === "vsock") return `vsock:${addr.cid}:${addr.port}`;
+  return `${addr.hostname}:${addr.port}`;
 }
 
 /** Starts an echo server; stop it with `shutdown()`. */
-export function echoServer(options: EchoServerOptions = {}): Server {
+export function echoServer(options: EchoServerOptions = {}): Server<Deno.Addr> {
   const log = options.log ?? console.log;
-  return serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
-    shutdownTimeout: 1000, // Ctrl-C should not wait long for idle clients
-  }, async (socket) => {
-    const peer = `${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`;
+  // Ctrl-C should not wait long for idle clients.
+  const shutdownTimeout = 1000;
+  // The same serve() and handler for the three transports: only where it
+  // listens differs.
+  const where = options.path !== undefined
+    ? { path: options.path, shutdownTimeout }
+    : {
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+      tls: options.tls,
+      shutdownTimeout,
+    };
+  return serve(where, async (socket) => {
+    const peer = describe(socket.remoteAddr);
     log(`${peer} connected`);
     let echoed = 0;
     try {
@@ -53,29 +81,60 @@ export function echoServer(options: EchoServerOptions = {}): Server {
 const USAGE =
   `Usage: deno run --allow-net=127.0.0.1:9000 examples/echo.ts [options]
 
-A TCP echo server. Ctrl-C stops it.
+A TCP echo server (or TLS, or a Unix domain socket). Ctrl-C stops it.
 
 Options:
-  --host HOST  address to listen on (default 127.0.0.1)
-  --port PORT  port to listen on (default 9000)
-  --help       show this help
+  --host HOST   address to listen on (default 127.0.0.1)
+  --port PORT   port to listen on (default 9000)
+  --tls         serve TLS, with --cert and --key
+  --cert FILE   the certificate chain (PEM)
+  --key FILE    its private key (PEM)
+  --path PATH   listen on this Unix domain socket instead of a port
+  --help        show this help
 
-The --allow-net permission must name the same HOST:PORT.`;
+The --allow-net permission must name the same HOST:PORT; --tls needs
+--allow-read for the two files; --path needs --allow-read, --allow-write and
+--allow-net=unix:PATH for the socket file's absolute path.`;
 
 if (import.meta.main) {
-  const args = parseCli(USAGE);
+  const args = parseCli(USAGE, {
+    string: { cert: "", key: "", path: "" },
+    boolean: ["tls"],
+  });
   if (args._.length > 0) usageError(USAGE, `unexpected argument ${args._[0]}`);
+  if (args.tls && (args.cert === "" || args.key === "")) {
+    usageError(USAGE, "--tls needs --cert and --key");
+  }
+  if (args.tls && args.path !== "") {
+    usageError(USAGE, "--tls and --path do not go together");
+  }
 
-  let server: Server;
+  let server: Server<Deno.Addr>;
   try {
-    server = echoServer({ hostname: args.host, port: args.port });
+    server = echoServer({
+      hostname: args.host,
+      port: args.port,
+      ...(args.path === "" ? {} : { path: args.path }),
+      ...(args.tls
+        ? {
+          tls: {
+            cert: Deno.readTextFileSync(args.cert),
+            key: Deno.readTextFileSync(args.key),
+          },
+        }
+        : {}),
+    });
   } catch (error) {
-    // EADDRINUSE (another server has the port), or EPERM: the --allow-net
-    // flag does not name this address.
+    // EADDRINUSE (another server has the port, or a stale socket file), or
+    // EPERM: the flags do not name this address; ETLS: a bad certificate.
+    if (error instanceof Deno.errors.NotFound) {
+      usageError(USAGE, (error as Error).message);
+    }
     fail(error);
   }
+  const kind = args.tls ? " (TLS)" : "";
   console.log(
-    `echo server listening on ${server.addr.hostname}:${server.addr.port} (Ctrl-C to stop)`,
+    `echo server listening on ${describe(server.addr)}${kind} (Ctrl-C to stop)`,
   );
   stopOnSigint(server);
   await server.finished;
