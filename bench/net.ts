@@ -107,6 +107,38 @@ const CASES: Case[] = [
     note: "100k framed 32 B round trips over one connection",
   },
   {
+    name: "echo-tls",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "as echo, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
+  },
+  {
+    name: "bulk-tls",
+    baseline: "raw",
+    metric: "mbPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "as bulk, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
+  },
+  {
+    name: "echo-unix",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "as echo, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
+  },
+  {
+    name: "bulk-unix",
+    baseline: "raw",
+    metric: "mbPerSecond",
+    variants: [pair("raw"), pair("ours")],
+    note:
+      "as bulk, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
+  },
+  {
     name: "concurrency",
     baseline: "raw",
     metric: "tripsPerSecond",
@@ -134,9 +166,16 @@ const CASES: Case[] = [
 const here = new URL(".", import.meta.url).pathname;
 const PEER = `${here}net_peer.ts`;
 const NODE_PEER = `${here}node_small.mjs`;
+/** The Unix socket of the -unix cases: net_peer.ts names it by our pid. */
+const UNIX_PATH = `/tmp/wire-bench-${Deno.pid}.sock`;
 const DENO_FLAGS = [
   "run",
-  "--allow-net=127.0.0.1",
+  `--allow-net=127.0.0.1,unix:${UNIX_PATH}`,
+  // The -tls cases read the test certificates; the -unix ones use UNIX_PATH.
+  `--allow-read=${
+    new URL("../tests/fixtures", import.meta.url).pathname
+  },${UNIX_PATH}`,
+  `--allow-write=${UNIX_PATH}`,
   "--allow-env=SCALE",
   "--unstable-net",
 ];

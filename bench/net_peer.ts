@@ -36,6 +36,72 @@ const UDP_PAYLOAD = 64;
 
 const [caseName, variant, role, portArg] = Deno.args;
 
+// ---- transports: bulk and echo also run over TLS and a Unix socket ----
+// Cases "bulk-tls", "echo-tls", "bulk-unix", "echo-unix": the same code with
+// `tls` or `path` in listen/connect (ours) against raw Deno.listenTls and
+// Deno.connectTls, or Deno.listen/connect({ transport: "unix" }) (raw).
+
+const TRANSPORT = caseName?.endsWith("-tls")
+  ? "tls"
+  : caseName?.endsWith("-unix")
+  ? "unix"
+  : "tcp";
+const fixture = (name: string) =>
+  Deno.readTextFileSync(new URL(`../tests/fixtures/${name}`, import.meta.url));
+/** The Unix socket of one bench:net run: named by its pid, our parent's. */
+const benchSocketPath = (pid: number) => `/tmp/wire-bench-${pid}.sock`;
+
+function listenOptions(): { path: string } | {
+  port: 0;
+  tls?: { cert: string; key: string };
+} {
+  if (TRANSPORT === "unix") return { path: benchSocketPath(Deno.ppid) };
+  if (TRANSPORT === "tcp") return { port: 0 };
+  return {
+    port: 0,
+    tls: { cert: fixture("localhost.pem"), key: fixture("localhost.key") },
+  };
+}
+
+function connectOptions(port: number) {
+  if (TRANSPORT === "unix") return { path: benchSocketPath(Deno.ppid) };
+  if (TRANSPORT === "tcp") return { port };
+  return { port, tls: { caCerts: [fixture("ca.pem")] } };
+}
+
+function rawListen(): Deno.Listener {
+  if (TRANSPORT === "unix") {
+    return Deno.listen({ transport: "unix", path: benchSocketPath(Deno.ppid) });
+  }
+  if (TRANSPORT === "tcp") {
+    return Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  }
+  return Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: fixture("localhost.pem"),
+    key: fixture("localhost.key"),
+  });
+}
+
+function rawConnect(port: number): Promise<Deno.Conn> {
+  if (TRANSPORT === "unix") {
+    return Deno.connect({
+      transport: "unix",
+      path: benchSocketPath(Deno.ppid),
+    });
+  }
+  if (TRANSPORT === "tcp") return Deno.connect({ hostname: "127.0.0.1", port });
+  return Deno.connectTls({
+    hostname: "127.0.0.1",
+    port,
+    caCerts: [fixture("ca.pem")],
+  });
+}
+
+/** The port to announce: 0 for a Unix socket (the client knows the path). */
+const portOf = (addr: Deno.Addr) => "port" in addr ? addr.port : 0;
+
 function report(result: Record<string, number>): void {
   console.log(JSON.stringify(result));
 }
@@ -104,8 +170,8 @@ class RawFrameDecoder {
 async function bulkServer(): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
   if (variant === "ours") {
-    await using server = listen();
-    announce(server.addr.port);
+    await using server = listen(listenOptions());
+    announce(portOf(server.addr));
     await using socket = await server.accept();
     let count = 0;
     for await (const frame of socket.frames()) {
@@ -114,8 +180,8 @@ async function bulkServer(): Promise<void> {
     }
     await socket.send(new Uint8Array(1));
   } else {
-    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    using listener = rawListen();
+    announce(portOf(listener.addr));
     using conn = await listener.accept();
     const buffer = new Uint8Array(BULK_FRAME);
     let received = 0;
@@ -134,11 +200,11 @@ async function bulkClient(port: number): Promise<void> {
   const payload = new Uint8Array(BULK_FRAME).fill(7);
   const start = performance.now();
   if (variant === "ours") {
-    await using socket = await connect({ port });
+    await using socket = await connect(connectOptions(port));
     for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
     await socket.recvExactly(1);
   } else {
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    using conn = await rawConnect(port);
     const frame = rawFrame(payload);
     for (let i = 0; i < frames; i++) await writeAll(conn, frame);
     await readExactly(conn, new Uint8Array(1));
@@ -342,13 +408,13 @@ async function small(batch: boolean): Promise<void> {
 
 async function echoServer(): Promise<void> {
   if (variant === "ours") {
-    await using server = listen();
-    announce(server.addr.port);
+    await using server = listen(listenOptions());
+    announce(portOf(server.addr));
     await using socket = await server.accept();
     for await (const frame of socket.frames()) await socket.sendFrame(frame);
   } else {
-    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    using listener = rawListen();
+    announce(portOf(listener.addr));
     using conn = await listener.accept();
     await rawEcho(conn);
   }
@@ -387,14 +453,14 @@ async function echoClient(port: number): Promise<void> {
   const payload = encoder.encode("x".repeat(32));
   const start = performance.now();
   if (variant === "ours") {
-    await using socket = await connect({ port });
+    await using socket = await connect(connectOptions(port));
     for (let i = 0; i < ECHO_TRIPS; i++) {
       await socket.sendFrame(payload);
       const reply = await socket.recvFrame();
       if (reply?.length !== 32) throw new Error("bad reply");
     }
   } else {
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    using conn = await rawConnect(port);
     const frame = rawFrame(payload);
     const reply = new Uint8Array(frame.length);
     for (let i = 0; i < ECHO_TRIPS; i++) await rawRoundTrip(conn, frame, reply);
@@ -641,6 +707,10 @@ type ClientSide = (port: number) => Promise<void>;
 const cases: Record<string, [Side, ClientSide]> = {
   bulk: [bulkServer, bulkClient],
   echo: [echoServer, echoClient],
+  "bulk-tls": [bulkServer, bulkClient],
+  "echo-tls": [echoServer, echoClient],
+  "bulk-unix": [bulkServer, bulkClient],
+  "echo-unix": [echoServer, echoClient],
   concurrency: [concurrencyServer, concurrencyClient],
   udp: [udpServer, udpClient],
   webstreams: [webstreamsServer, webstreamsClient],
