@@ -44,7 +44,14 @@ function describe(addr: Deno.Addr): string {
   return `${addr.hostname}:${addr.port}`;
 }
 
-/** Starts an echo server; stop it with `shutdown()`. */
+/** Starts an echo server on a Unix socket; stop it with `shutdown()`. */
+export function echoServer(
+  options: EchoServerOptions & { path: string },
+): Server<Deno.UnixAddr>;
+/** Starts an echo server (TCP, or TLS with `tls`); stop it with `shutdown()`. */
+export function echoServer(
+  options?: EchoServerOptions & { path?: undefined },
+): Server;
 export function echoServer(options: EchoServerOptions = {}): Server<Deno.Addr> {
   const log = options.log ?? console.log;
   // Ctrl-C should not wait long for idle clients.
@@ -111,10 +118,9 @@ if (import.meta.main) {
 
   let server: Server<Deno.Addr>;
   try {
-    server = echoServer({
+    server = args.path !== "" ? echoServer({ path: args.path }) : echoServer({
       hostname: args.host,
       port: args.port,
-      ...(args.path === "" ? {} : { path: args.path }),
       ...(args.tls
         ? {
           tls: {
