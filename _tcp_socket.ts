@@ -6,7 +6,8 @@
 import { SocketError } from "./errors.ts";
 import type { Framing } from "./framing/types.ts";
 import { delimited } from "./framing/delimited.ts";
-import { lengthPrefixed } from "./framing/length_prefixed.ts";
+import { DEFAULT_FRAMING } from "./framing/length_prefixed.ts";
+import { MiB } from "./framing/_limits.ts";
 import { Reader } from "./_reader.ts";
 import { BufferedWriter, RESOLVED } from "./_writer.ts";
 import { StallWatch } from "./_stall_watch.ts";
@@ -44,12 +45,10 @@ export interface SocketOptions<T = Uint8Array> {
 
 /** How many bytes `recv()` returns at most when not told. */
 const RECV_DEFAULT = 64 * 1024;
-const MiB = 1024 * 1024;
 /** The longest `recvUntil` result accepted when not told. */
 const UNTIL_DEFAULT = MiB;
 /** No progress for this long after `close()` while flushing: the peer is gone. */
 const CLOSE_LINGER = 10_000;
-const DEFAULT_FRAMING = lengthPrefixed();
 
 /**
  * Why the socket was closed by this side: by `close`/`destroy`, or
