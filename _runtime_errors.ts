@@ -187,6 +187,50 @@ export function bounded<T>(
   });
 }
 
+/**
+ * Runs `run` with a signal that fires when `options.timeout` expires or
+ * `options.signal` aborts, for operations the runtime can only stop by an
+ * abort or by closing (connects, TLS handshakes). A failure that follows is
+ * ETIMEDOUT or ECANCELED (the signal's reason as `cause`); other errors pass
+ * through.
+ */
+export async function underDeadline<T>(
+  options: CallOptions,
+  action: string,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { timeout, signal } = options;
+  if (signal?.aborted) throw canceled(action, signal);
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let expired = false;
+  const timer = timeout === undefined || timeout === Infinity
+    ? undefined
+    : setTimeout(() => {
+      expired = true;
+      attempt.abort();
+    }, timeout);
+  try {
+    return await run(attempt.signal);
+  } catch (error) {
+    if (expired) {
+      throw new SocketError(
+        "ETIMEDOUT",
+        timedOut(action, timeout ?? 0).message,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (signal?.aborted) throw canceled(action, signal);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
 /** The error `bindUdp` throws when `Deno.listenDatagram` is missing. */
 export function unstableNetError(): SocketError {
   const deno = (globalThis as { Deno?: unknown }).Deno;

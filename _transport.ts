@@ -36,7 +36,8 @@
 //   unnamed: its path is null.
 
 import { SocketError } from "./errors.ts";
-import { canceled, timedOut, toSocketError } from "./_runtime_errors.ts";
+import { toSocketError, underDeadline } from "./_runtime_errors.ts";
+import { show } from "./_validate.ts";
 import type { Transport } from "./_tcp_socket.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "./tcp.ts";
 
@@ -71,14 +72,6 @@ export interface Opened {
 
 /** The longest Unix socket path Linux takes (sun_path is 108 bytes). */
 const UNIX_PATH_MAX = 107;
-
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") return String(value);
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) &&
@@ -235,51 +228,34 @@ export async function openConnection(
   target: ConnectTarget,
   where: string = `connect to ${describe(target)}`,
 ): Promise<Opened> {
-  const { timeout, signal } = target;
-  if (signal?.aborted) throw canceled(where, signal);
-  const attempt = new AbortController();
-  const onAbort = () => attempt.abort();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  let timedOutNow = false;
-  const timer = timeout === undefined || timeout === Infinity
-    ? undefined
-    : setTimeout(() => {
-      timedOutNow = true;
-      attempt.abort();
-    }, timeout);
   try {
-    if (target.path !== undefined) {
-      const conn = await dialUnix(target.path, attempt.signal);
-      return { conn, transport: "unix", alpnProtocol: null };
-    }
-    const hostname = target.hostname ?? "127.0.0.1";
-    const tcp = await Deno.connect({
-      hostname,
-      port: target.port!,
-      signal: attempt.signal,
-    });
-    tcp.setNoDelay(true);
-    if (target.tls === undefined) {
-      return { conn: tcp, transport: "tcp", alpnProtocol: null };
-    }
-    const tls = target.tls === true ? {} : target.tls;
-    return await secure(tcp, {
-      hostname: tls.serverName ?? unbracket(hostname),
-      caCerts: tls.caCerts,
-      alpnProtocols: tls.alpnProtocols,
-    }, attempt.signal);
+    return await underDeadline(target, where, (signal) => dial(target, signal));
   } catch (error) {
-    if (timedOutNow) {
-      throw new SocketError("ETIMEDOUT", timedOut(where, timeout!).message, {
-        cause: error,
-      });
-    }
-    if (signal?.aborted) throw canceled(where, signal);
     throw connectError(error, where, target.path, target.tls !== undefined);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Connects as `target` says; aborting `signal` closes what is open. */
+async function dial(
+  target: ConnectTarget,
+  signal: AbortSignal,
+): Promise<Opened> {
+  if (target.path !== undefined) {
+    const conn = await dialUnix(target.path, signal);
+    return { conn, transport: "unix", alpnProtocol: null };
+  }
+  const hostname = target.hostname ?? "127.0.0.1";
+  const tcp = await Deno.connect({ hostname, port: target.port ?? 0, signal });
+  tcp.setNoDelay(true);
+  if (target.tls === undefined) {
+    return { conn: tcp, transport: "tcp", alpnProtocol: null };
+  }
+  const tls = target.tls === true ? {} : target.tls;
+  return await secure(tcp, {
+    hostname: tls.serverName ?? unbracket(hostname),
+    caCerts: tls.caCerts,
+    alpnProtocols: tls.alpnProtocols,
+  }, signal);
 }
 
 /** "[::1]" as Deno.startTls wants it: "::1". */
@@ -336,35 +312,17 @@ export async function upgrade(
   options: UpgradeOptions,
   where = `start TLS with ${options.hostname}`,
 ): Promise<Opened> {
-  const { timeout, signal } = options;
-  const attempt = new AbortController();
-  const onAbort = () => attempt.abort();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  let timedOutNow = false;
-  const timer = timeout === undefined || timeout === Infinity
-    ? undefined
-    : setTimeout(() => {
-      timedOutNow = true;
-      attempt.abort();
-    }, timeout);
   try {
-    if (signal?.aborted) attempt.abort();
-    return await secure(tcp, {
-      hostname: unbracket(options.hostname),
-      caCerts: options.caCerts,
-      alpnProtocols: options.alpnProtocols,
-    }, attempt.signal);
+    return await underDeadline(options, where, (signal) =>
+      secure(tcp, {
+        hostname: unbracket(options.hostname),
+        caCerts: options.caCerts,
+        alpnProtocols: options.alpnProtocols,
+      }, signal));
   } catch (error) {
-    if (timedOutNow) {
-      throw new SocketError("ETIMEDOUT", timedOut(where, timeout!).message, {
-        cause: error,
-      });
-    }
-    if (signal?.aborted) throw canceled(where, signal);
+    // An abort before the upgrade began leaves `tcp` to close here.
+    closeQuietly(tcp);
     throw tlsError(error, where, "client") ?? toSocketError(error, where);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -624,33 +582,18 @@ export async function handshake(
   where = "accept a TLS connection",
 ): Promise<string | null> {
   if (!isTls(conn)) return null;
-  const { timeout, signal } = options;
-  let stopped: "timeout" | "abort" | undefined;
-  const stop = (why: "timeout" | "abort") => {
-    stopped ??= why;
-    closeQuietly(conn);
-  };
-  const onAbort = () => stop("abort");
-  const timer = timeout === undefined || timeout === Infinity
-    ? undefined
-    : setTimeout(() => stop("timeout"), timeout);
-  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    if (signal?.aborted) stop("abort");
-    const { alpnProtocol } = await conn.handshake();
-    endOnMissingCloseNotify(conn);
-    return alpnProtocol;
+    return await underDeadline(options, where, async (signal) => {
+      // The runtime's handshake takes no signal: closing the connection ends it.
+      signal.addEventListener("abort", () => closeQuietly(conn), {
+        once: true,
+      });
+      const { alpnProtocol } = await conn.handshake();
+      endOnMissingCloseNotify(conn);
+      return alpnProtocol;
+    });
   } catch (error) {
     closeQuietly(conn);
-    if (stopped === "timeout") {
-      throw new SocketError("ETIMEDOUT", timedOut(where, timeout!).message, {
-        cause: error,
-      });
-    }
-    if (stopped === "abort") throw canceled(where, signal!);
     throw tlsError(error, where, "server") ?? toSocketError(error, where);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
 }

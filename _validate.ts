@@ -3,7 +3,7 @@
 // before any I/O, so a bad argument never leaks a connection.
 
 /** How a rejected value is shown in a message. */
-function show(value: unknown): string {
+export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "bigint") {
     return String(value);
