@@ -482,11 +482,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     framingOrOptions?: Framing<unknown> | CallOptions,
     options?: CallOptions,
   ): Promise<unknown> {
-    return this.#receiveFramed(
-      framingOrOptions,
-      options,
-      (framing, call) => this.#reader.frame(framing, call, "recvFrame"),
-    );
+    return this.#receiveFramed("recvFrame", framingOrOptions, options);
   }
 
   /**
@@ -512,11 +508,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     framingOrOptions?: Framing<unknown> | CallOptions,
     options?: CallOptions,
   ): Promise<unknown> {
-    return this.#receiveFramed(
-      framingOrOptions,
-      options,
-      (framing, call) => this.#reader.someFrames(framing, call, "recvFrames"),
-    );
+    return this.#receiveFramed("recvFrames", framingOrOptions, options);
   }
 
   /**
@@ -724,15 +716,18 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       : [this.#framing, framingOrOptions];
   }
 
-  /** Runs a frame receive with the framing and options of a `(framing?, options?)` call. */
-  #receiveFramed<R>(
+  /** `recvFrame` or `recvFrames` with the framing and options of a `(framing?, options?)` call. */
+  #receiveFramed(
+    method: "recvFrame" | "recvFrames",
     framingOrOptions: Framing<unknown> | CallOptions | undefined,
     options: CallOptions | undefined,
-    receive: (framing: Framing<unknown>, options: CallOptions) => Promise<R>,
-  ): Promise<R> {
+  ): Promise<unknown> {
     try {
       const [framing, call] = this.#split(framingOrOptions, options);
-      return receive(framing, this.#wait(call));
+      const wait = this.#wait(call);
+      return method === "recvFrame"
+        ? this.#reader.frame(framing, wait, method)
+        : this.#reader.someFrames(framing, wait, method);
     } catch (error) {
       return Promise.reject(error);
     }

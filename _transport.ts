@@ -156,13 +156,7 @@ export function checkTransport(
         }`,
       );
     }
-    if (alpnProtocols !== undefined && !isStringArray(alpnProtocols)) {
-      throw new TypeError(
-        `Cannot ${action}: tls.alpnProtocols must be an array of strings, got ${
-          show(alpnProtocols)
-        }`,
-      );
-    }
+    checkAlpn(alpnProtocols, action);
     return;
   }
   if (typeof tls !== "object" || tls === null) {
@@ -182,6 +176,11 @@ export function checkTransport(
       );
     }
   }
+  checkAlpn(alpnProtocols, action);
+}
+
+/** Throws unless `alpnProtocols` is undefined or an array of strings. */
+function checkAlpn(alpnProtocols: unknown, action: string): void {
   if (alpnProtocols !== undefined && !isStringArray(alpnProtocols)) {
     throw new TypeError(
       `Cannot ${action}: tls.alpnProtocols must be an array of strings, got ${
