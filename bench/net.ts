@@ -49,7 +49,7 @@ const CASES: Case[] = [
     name: "bulk",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours")],
+    variants: [pair("raw"), pair("ours"), pair("floor")],
     note: "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read",
   },
   {
@@ -118,7 +118,7 @@ const CASES: Case[] = [
     name: "bulk-tls",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours")],
+    variants: [pair("raw"), pair("ours"), pair("floor")],
     note:
       "as bulk, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
   },
@@ -134,7 +134,7 @@ const CASES: Case[] = [
     name: "bulk-unix",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours")],
+    variants: [pair("raw"), pair("ours"), pair("floor")],
     note:
       "as bulk, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
   },
@@ -176,7 +176,7 @@ const DENO_FLAGS = [
     new URL("../tests/fixtures", import.meta.url).pathname
   },${UNIX_PATH}`,
   `--allow-write=${UNIX_PATH}`,
-  "--allow-env=SCALE",
+  "--allow-env=SCALE,FLOOR_READ",
   "--unstable-net",
 ];
 const TIME_LIMIT_MS = 300_000;
