@@ -31,8 +31,8 @@ export class ReadBuffer {
   #end = 0;
   /** Whether a view into `#bytes` has been handed out (or it is borrowed). */
   #lent = false;
-  /** Whether `#bytes` is a caller's chunk, to copy out of before it is reused. */
-  #borrowed = false;
+  /** While a caller's chunk is borrowed: the buffer's own memory, kept for after. */
+  #own: { bytes: Uint8Array; end: number; lent: boolean } | undefined;
   /** `#bytes.subarray(0, #end)`, cached: decoders read it once per frame. */
   #view: Uint8Array | undefined;
 
@@ -89,21 +89,26 @@ export class ReadBuffer {
    * buffer is empty. Call `unborrow()` before the caller may reuse `chunk`.
    */
   borrow(chunk: Uint8Array): void {
+    this.#own = { bytes: this.#bytes, end: this.#end, lent: this.#lent };
     this.#bytes = chunk;
     this.#start = 0;
     this.#end = chunk.length;
-    this.#lent = this.#borrowed = true;
+    this.#lent = true;
     this.#view = chunk;
   }
 
-  /** Copies what is left of a borrowed chunk into the buffer's own memory. */
+  /**
+   * Copies what is left of a borrowed chunk into the buffer's own memory,
+   * after whatever views of it were lent (it is reused, not reallocated).
+   */
   unborrow(): void {
-    if (!this.#borrowed) return;
-    this.#borrowed = false;
+    const own = this.#own;
+    if (own === undefined) return;
+    this.#own = undefined;
     const rest = this.peek();
-    this.#bytes = EMPTY;
-    this.#start = this.#end = 0;
-    this.#lent = false;
+    this.#bytes = own.bytes;
+    this.#start = this.#end = own.end;
+    this.#lent = own.lent;
     this.#view = undefined;
     if (rest.length > 0) this.append(rest);
   }
@@ -116,7 +121,7 @@ export class ReadBuffer {
 
   /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
   reserve(min: number): Uint8Array {
-    if (this.#bytes.length - this.#end < min || this.#borrowed) {
+    if (this.#bytes.length - this.#end < min || this.#own !== undefined) {
       this.#makeRoom(min);
     }
     return this.#bytes.subarray(this.#end);
@@ -130,7 +135,8 @@ export class ReadBuffer {
 
   #makeRoom(min: number): void {
     const live = this.#end - this.#start;
-    const capacity = this.#borrowed ? 0 : this.#bytes.length;
+    // A borrowed chunk is the caller's: never written into.
+    const capacity = this.#own === undefined ? this.#bytes.length : 0;
     if (live === 0 && !this.#lent && capacity >= min) {
       this.#start = this.#end = 0;
       return;
@@ -145,7 +151,8 @@ export class ReadBuffer {
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
       this.#bytes = fresh;
-      this.#lent = this.#borrowed = false;
+      this.#lent = false;
+      this.#own = undefined;
     }
     this.#start = 0;
     this.#end = live;
