@@ -157,7 +157,7 @@ const CASES: Case[] = [
     name: "webstreams",
     baseline: "raw",
     metric: "framesPerSecond",
-    variants: [pair("raw"), pair("ours")],
+    variants: [pair("raw"), pair("ours"), pair("floor")],
     note:
       "1M x 32 B frames: pipeThrough(EncoderStream).pipeTo(conn.writable) + conn.readable.pipeThrough(DecoderStream) vs one await writer.write(frame) per frame + a hand-written TransformStream decoder",
   },
