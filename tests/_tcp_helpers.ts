@@ -187,19 +187,23 @@ export async function rawPair(
     } else {
       client = await connect({ port, ...options });
     }
-    const raw = await listener.accept();
-    return {
-      client,
-      raw,
-      [Symbol.asyncDispose]() {
-        client.destroy();
-        closeQuietly(raw);
-        return Promise.resolve();
-      },
-    };
+    return pairOf(client, await listener.accept());
   } finally {
     listener.close();
   }
+}
+
+/** A RawPair of `client` and `raw`; disposing it closes both at once. */
+function pairOf(client: TcpSocket, raw: Deno.TcpConn): RawPair {
+  return {
+    client,
+    raw,
+    [Symbol.asyncDispose]() {
+      client.destroy();
+      closeQuietly(raw);
+      return Promise.resolve();
+    },
+  };
 }
 
 /** rawPair over TLS (the raw peer a Deno.listenTls connection) or Unix. */
@@ -225,16 +229,7 @@ async function rawPairOver(
         }
         : { path, ...options }) as Parameters<typeof connect>[0],
     ) as TcpSocket;
-    const raw = await accepted;
-    return {
-      client,
-      raw: raw as Deno.TcpConn,
-      [Symbol.asyncDispose]() {
-        client.destroy();
-        closeQuietly(raw);
-        return Promise.resolve();
-      },
-    };
+    return pairOf(client, (await accepted) as Deno.TcpConn);
   } finally {
     listener.close();
   }

@@ -21,6 +21,14 @@ import {
 import { rejection } from "./_helpers/async.ts";
 import { runPython } from "./_helpers/python.ts";
 import {
+  closeQuietly,
+  readToEnd,
+  socketError,
+  text,
+  utf8,
+  writeAll,
+} from "./_tcp_helpers.ts";
+import {
   CA_CERT,
   CERT,
   exists,
@@ -31,48 +39,6 @@ import {
   UNTRUSTED_CERT,
   UNTRUSTED_KEY,
 } from "./_helpers/transports.ts";
-
-const utf8 = (text: string) => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-async function socketError(
-  promise: Promise<unknown>,
-  ...codes: string[]
-): Promise<SocketError> {
-  const error = await rejection(promise);
-  assertInstanceOf(error, SocketError);
-  assert(
-    codes.includes(error.code),
-    `Expected ${codes.join(" or ")}, got ${error.code}: ${error.message}`,
-  );
-  return error;
-}
-
-function closeQuietly(resource: { close(): void }): void {
-  try {
-    resource.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    offset += await conn.write(bytes.subarray(offset));
-  }
-}
-
-/** Reads until the stream ends (bounded: at most 1000 reads). */
-async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: number[] = [];
-  const buffer = new Uint8Array(4096);
-  for (let reads = 0; reads < 1000; reads++) {
-    const n = await conn.read(buffer);
-    if (n === null) break;
-    chunks.push(...buffer.subarray(0, n));
-  }
-  return new Uint8Array(chunks);
-}
 
 /** Reads one line ("\n" excluded), a byte at a time (bounded). */
 async function readLine(conn: Deno.Conn): Promise<string> {
