@@ -22,7 +22,7 @@
 import {
   type Codec,
   codecOf,
-  describe,
+  encodeChecked,
   type Framing,
 } from "./framing/types.ts";
 import type { SocketError } from "./errors.ts";
@@ -221,14 +221,7 @@ export class BufferedWriter {
     }
     // An opaque framing: encode() may return memory the caller still holds
     // (`encode: (v) => v`), so large results are not kept past their write.
-    const bytes = framing.encode(value);
-    if (!(bytes instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot send frame: the framing's encode returned ${
-          describe(bytes)
-        }, not a Uint8Array`,
-      );
-    }
+    const bytes = encodeChecked(framing, value);
     if (bytes.length > COPY_LIMIT) return this.#enqueueOwned(bytes);
     this.#claim(bytes.length).set(bytes, this.#openLength - bytes.length);
     return undefined;

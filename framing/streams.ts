@@ -14,7 +14,7 @@
 //   frame written to an idle stream leaves at once. No timers.
 
 import { FrameDecoder, pushInto } from "./decoder.ts";
-import { codecOf, type Framing } from "./types.ts";
+import { codecOf, encodeChecked, type Framing } from "./types.ts";
 import { KiB } from "./_limits.ts";
 
 /**
@@ -210,7 +210,7 @@ export class EncoderStream<T> extends TransformStream<T, Uint8Array> {
             codec.write(value, room(n, controller), length);
             length += n;
           } else {
-            const bytes = framing.encode(value);
+            const bytes = encodeChecked(framing, value);
             if (length === 0 && queued === 0) {
               controller.enqueue(bytes); // alone: no copy
               return;

@@ -113,6 +113,24 @@ export interface CodecFraming<T> extends Framing<T> {
   readonly [CODEC]: Codec<T>;
 }
 
+/**
+ * `framing.encode(value)`, checked: a framing a user wrote may return
+ * something that is not bytes, which must not reach a socket or a stream.
+ *
+ * @throws {TypeError} `encode` returned something other than a Uint8Array.
+ */
+export function encodeChecked<T>(framing: Framing<T>, value: T): Uint8Array {
+  const bytes = framing.encode(value);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot encode: the framing's encode returned ${
+        describe(bytes)
+      }, not a Uint8Array`,
+    );
+  }
+  return bytes;
+}
+
 /** The fast paths of `framing`, or `undefined` for a framing a user wrote. */
 export function codecOf<T>(framing: Framing<T>): Codec<T> | undefined {
   return (framing as Partial<CodecFraming<T>>)[CODEC];

@@ -22,6 +22,7 @@ import {
   assertInstanceOf,
   assertLess,
   assertRejects,
+  assertStringIncludes,
   concat,
 } from "./_helpers/assert.ts";
 import { delay, within } from "./_helpers/async.ts";
@@ -294,6 +295,20 @@ Deno.test("EncoderStream: a value it cannot encode errors the stream after the f
   assertEquals(settled.slice(0, 10), Array(10).fill(undefined));
   assertEquals(settled[10], error);
   writer.releaseLock();
+});
+
+Deno.test("EncoderStream: a user framing whose encode returns no bytes is a TypeError on the stream, after the frames before it", async () => {
+  const broken: Framing<string> = {
+    encode: (value) =>
+      (value === "bad" ? value : utf8(value)) as unknown as Uint8Array,
+    decode: () => null,
+  };
+  const stream = ReadableStream.from(["ok", "bad"])
+    .pipeThrough(new EncoderStream(broken));
+  const { values, error } = await readSlowly(stream, 0);
+  assertEquals(concat(values), utf8("ok"));
+  assertInstanceOf(error, TypeError);
+  assertStringIncludes(error.message, "not a Uint8Array");
 });
 
 Deno.test("EncoderStream: a value of the wrong type is a TypeError on the stream", async () => {

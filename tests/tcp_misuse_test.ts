@@ -27,6 +27,7 @@ import {
   bindUdp,
   connect,
   encodeFrame,
+  type Framing,
   listen,
   serve,
   tryConnect,
@@ -80,6 +81,21 @@ Deno.test("sendFrame: a value the framing cannot encode is a TypeError; the next
     () => pair.client.sendFrame(new ArrayBuffer(3) as unknown as Uint8Array),
     TypeError,
   );
+  await pair.client.sendFrame(utf8("ok"));
+  assertEquals(text((await pair.peer.recvFrame())!), "ok");
+});
+
+Deno.test("sendFrame: a user framing whose encode returns no bytes is a TypeError; the socket stays usable", async () => {
+  await using pair = await socketPair();
+  const broken: Framing<string> = {
+    encode: (value) => value as unknown as Uint8Array,
+    decode: () => null,
+  };
+  const error = await assertRejects(
+    () => pair.client.sendFrame("text", broken),
+    TypeError,
+  );
+  assert(error.message.includes("not a Uint8Array"), error.message);
   await pair.client.sendFrame(utf8("ok"));
   assertEquals(text((await pair.peer.recvFrame())!), "ok");
 });
