@@ -2,15 +2,15 @@
 // "Cannot <action>: <name> must be <rule>, got <value>", and every check made
 // before any I/O, so a bad argument never leaks a connection.
 
-/** How a rejected value is shown in a message. */
+import { describe } from "./framing/types.ts";
+
+/** How a rejected value is shown in a message: a scalar itself, else its kind. */
 export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "bigint") {
     return String(value);
   }
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
+  return describe(value);
 }
 
 /** `port` if it is an integer in `min..65535`; a RangeError otherwise. */
