@@ -574,7 +574,6 @@ export class TcpServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   readonly #listener: Deno.Listener<Deno.Conn<A>, A>;
   readonly #options: SocketOptions<T>;
   /** The last accept asked for: the runtime takes one at a time. */
-  #lastAccept: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** TLS only: the handshake deadline; undefined for other transports. */
   readonly #handshakeTimeout: number | undefined;
@@ -620,28 +619,22 @@ export class TcpServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * @throws {SocketError} `ECLOSED` once the server is closed.
    */
   accept(): Promise<TcpSocket<T, A>> {
-    if (this.#handshakeTimeout !== undefined) return this.#acceptTls();
-    // The runtime refuses a second accept while one is pending: queue them.
-    const next = this.#lastAccept.then(() => this.#acceptOne());
-    this.#lastAccept = next.catch(() => {});
-    return next;
-  }
-
-  /**
-   * TLS: a pump accepts connections while accept() calls wait, and runs
-   * their handshakes side by side; each one that completes goes to the
-   * first waiting call (or waits in #ready).
-   */
-  #acceptTls(): Promise<TcpSocket<T, A>> {
     if (this.#closed) return Promise.reject(closedError("accept"));
     const ready = this.#ready.shift();
     if (ready !== undefined) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#pump();
+      // Next microtask: a close() right after accept() then never starts a
+      // runtime accept, whose listener would release its port only later.
+      queueMicrotask(() => this.#pump());
     });
   }
 
+  /**
+   * Accepts while callers wait, one runtime accept at a time (the runtime
+   * refuses a second while one is pending). A TLS connection's handshake runs
+   * beside the next accepts, so one slow client holds up no other.
+   */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
@@ -658,10 +651,15 @@ export class TcpServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
           }
           continue;
         }
-        this.#handshake(conn);
+        if (this.#handshakeTimeout === undefined) {
+          this.#deliver(new TcpSocket(conn, this.#options));
+        } else {
+          this.#handshake(conn);
+        }
       }
     } finally {
       this.#pumping = false;
+      if (this.#closed) this.#refuseWaiting();
     }
   }
 
@@ -672,31 +670,19 @@ export class TcpServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       timeout: this.#handshakeTimeout,
       signal: controller.signal,
     }, "accept a TLS connection").then(() => {
-      const socket = new TcpSocket(conn, this.#options);
-      if (this.#closed) return socket.destroy();
-      const waiter = this.#waiting.shift();
-      if (waiter === undefined) this.#ready.push(socket);
-      else waiter.resolve(socket);
+      this.#deliver(new TcpSocket(conn, this.#options));
     }, () => {
       // A client that failed its handshake (or took too long): a quiet end.
       // handshake() closed its connection.
     }).finally(() => this.#handshakes.delete(controller));
   }
 
-  async #acceptOne(): Promise<TcpSocket<T, A>> {
-    for (;;) {
-      if (this.#closed) throw closedError("accept");
-      try {
-        return new TcpSocket(await this.#listener.accept(), this.#options);
-      } catch (error) {
-        if (this.#closed) throw closedError("accept");
-        const failure = toSocketError(error, "accept");
-        // A client that reset before it was accepted (the runtime reports
-        // ENOTCONN, the OS may say ECONNABORTED): there is no connection to
-        // hand out, and the listener is fine. Wait for the next one.
-        if (!GONE_BEFORE_ACCEPT.has(failure.code)) throw failure;
-      }
-    }
+  /** Hands `socket` to the first caller waiting, or keeps it for the next. */
+  #deliver(socket: TcpSocket<T, A>): void {
+    if (this.#closed) return socket.destroy();
+    const waiter = this.#waiting.shift();
+    if (waiter === undefined) this.#ready.push(socket);
+    else waiter.resolve(socket);
   }
 
   /**
@@ -713,6 +699,12 @@ export class TcpServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     }
     for (const controller of this.#handshakes) controller.abort();
     for (const socket of this.#ready.splice(0)) socket.destroy();
+    // A runtime accept in flight releases the listener (its port, its Unix
+    // socket file) only when it settles: its waiters are told then.
+    if (!this.#pumping) this.#refuseWaiting();
+  }
+
+  #refuseWaiting(): void {
     for (const waiter of this.#waiting.splice(0)) {
       waiter.reject(closedError("accept"));
     }
