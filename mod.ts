@@ -39,7 +39,7 @@ export {
   type NetstringOptions,
   varintPrefixed,
   type VarintPrefixOptions,
-} from "./framing/mod.ts";
+} from "./framing.ts";
 export { SocketError, type SocketErrorCode } from "./errors.ts";
 export {
   type CallOptions,
@@ -53,6 +53,8 @@ export {
   type Server,
   type SocketOptions,
   type StartTlsOptions,
+  StreamServer,
+  StreamSocket,
   TcpServer,
   TcpSocket,
   type TlsConnectOptions,

@@ -22,7 +22,7 @@ import {
   lengthPrefixed,
   netstring,
   varintPrefixed,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import { codecOf } from "../framing/types.ts";
 
 const KiB = 1024;

@@ -14,11 +14,7 @@
 
 import { bindUdp, connect, type Framing, listen, serve } from "../mod.ts";
 import { FloorReader, FloorWriter } from "./_floor.ts";
-import {
-  DecoderStream,
-  EncoderStream,
-  lengthPrefixed,
-} from "../framing/mod.ts";
+import { DecoderStream, EncoderStream, lengthPrefixed } from "../framing.ts";
 
 const encoder = new TextEncoder();
 const SCALE = Number(Deno.env.get("SCALE") ?? "1");

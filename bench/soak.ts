@@ -29,7 +29,7 @@ import {
   lengthPrefixed,
   serve,
   SocketError,
-  type TcpSocket,
+  type StreamSocket,
 } from "../mod.ts";
 import { randomSeed, Rng } from "../tests/_helpers/random.ts";
 
@@ -149,7 +149,7 @@ interface Sent {
  * then half-closes and reads the rest of the echoes; checks each one.
  */
 async function runClient(
-  socket: TcpSocket,
+  socket: StreamSocket,
   id: number,
   pool: Uint8Array,
   poolBuffer: Buffer,
@@ -284,7 +284,7 @@ async function main(): Promise<number> {
 
   // Phase 1: connect everyone (100 at a time), so all are held at once.
   const framing = lengthPrefixed({ maxFrameBytes: opts.maxFrame });
-  const sockets: TcpSocket[] = [];
+  const sockets: StreamSocket[] = [];
   for (let first = 0; first < opts.connections; first += 100) {
     const batch = Array.from(
       { length: Math.min(100, opts.connections - first) },

@@ -34,9 +34,9 @@ import {
   delimited,
   FrameError,
   serve,
-  type Server,
   SocketError,
-  type TcpSocket,
+  type StreamServer,
+  type StreamSocket,
 } from "../mod.ts";
 import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
@@ -82,9 +82,9 @@ function isBlank(line: Uint8Array): boolean {
 /** Starts the chat server. */
 export function chatServer(
   options: { hostname?: string; port?: number; log?: (line: string) => void },
-): Server {
+): StreamServer {
   const log = options.log ?? console.log;
-  const members = new Map<TcpSocket, Member>();
+  const members = new Map<StreamSocket, Member>();
   let guests = 0;
 
   /**
@@ -92,7 +92,7 @@ export function chatServer(
    * promise only when a member is over MAX_BACKLOG: the caller waits for it
    * before it reads on.
    */
-  const broadcast = (pieces: Uint8Array[], from?: TcpSocket) => {
+  const broadcast = (pieces: Uint8Array[], from?: StreamSocket) => {
     let full: Promise<void>[] | undefined;
     for (const [socket, member] of members) {
       if (socket === from || member.dropped !== undefined) continue;
@@ -103,7 +103,7 @@ export function chatServer(
     }
     return full && Promise.all(full).then(() => {});
   };
-  const notice = (text: string, from?: TcpSocket) => {
+  const notice = (text: string, from?: StreamSocket) => {
     // Short and rare: never waited for.
     void broadcast([encoder.encode(`${text}\n`)], from);
   };
@@ -113,7 +113,11 @@ export function chatServer(
    * array is made per line (a flood of them would be garbage for the GC). The
    * last promise settles once they all have room, or with the write error.
    */
-  const deliver = (socket: TcpSocket, member: Member, pieces: Uint8Array[]) => {
+  const deliver = (
+    socket: StreamSocket,
+    member: Member,
+    pieces: Uint8Array[],
+  ) => {
     let length = 0;
     for (let i = 0; i < pieces.length - 1; i++) {
       socket.send(pieces[i]).catch(() => {}); // the last one reports it
@@ -128,7 +132,7 @@ export function chatServer(
     }, (error) => drop(socket, member, `cannot write to it: ${error.message}`));
   };
   /** Settles once the member is under MAX_BACKLOG again, or has been dropped for not getting there in time. */
-  const roomIn = (socket: TcpSocket, member: Member) => {
+  const roomIn = (socket: StreamSocket, member: Member) => {
     const room = member.room ?? {
       resolvers: Promise.withResolvers<void>(),
       timer: setTimeout(
@@ -151,7 +155,7 @@ export function chatServer(
     member.room = undefined;
   };
   /** Closes a member's socket at once, freeing what it was owed; its handler then ends. */
-  const drop = (socket: TcpSocket, member: Member, reason: string) => {
+  const drop = (socket: StreamSocket, member: Member, reason: string) => {
     member.dropped ??= reason;
     release(member);
     socket.destroy();

@@ -20,7 +20,7 @@
 // A socket file left by a server that was killed (kill -9) is refused
 // (EADDRINUSE): remove it yourself.
 
-import { serve, type Server, type TlsListenOptions } from "../mod.ts";
+import { serve, type StreamServer, type TlsListenOptions } from "../mod.ts";
 import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 /** Options for {@linkcode echoServer}. */
@@ -47,12 +47,14 @@ function describe(addr: Deno.Addr): string {
 /** Starts an echo server on a Unix socket; stop it with `shutdown()`. */
 export function echoServer(
   options: EchoServerOptions & { path: string },
-): Server<Deno.UnixAddr>;
+): StreamServer<Uint8Array, Deno.UnixAddr>;
 /** Starts an echo server (TCP, or TLS with `tls`); stop it with `shutdown()`. */
 export function echoServer(
   options?: EchoServerOptions & { path?: undefined },
-): Server;
-export function echoServer(options: EchoServerOptions = {}): Server<Deno.Addr> {
+): StreamServer;
+export function echoServer(
+  options: EchoServerOptions = {},
+): StreamServer | StreamServer<Uint8Array, Deno.UnixAddr> {
   const log = options.log ?? console.log;
   // Ctrl-C should not wait long for idle clients.
   const shutdownTimeout = 1000;
@@ -116,7 +118,7 @@ if (import.meta.main) {
     usageError(USAGE, "--tls and --path do not go together");
   }
 
-  let server: Server<Deno.Addr>;
+  let server: StreamServer | StreamServer<Uint8Array, Deno.UnixAddr>;
   try {
     server = args.path !== "" ? echoServer({ path: args.path }) : echoServer({
       hostname: args.host,

@@ -57,9 +57,9 @@ import {
   lengthPrefixed,
   message,
   serve,
-  type Server,
   SocketError,
-  type TcpSocket,
+  type StreamServer,
+  type StreamSocket,
 } from "../mod.ts";
 import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
@@ -227,7 +227,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 async function reply(
-  socket: TcpSocket,
+  socket: StreamSocket,
   header: Record<string, unknown>,
 ): Promise<void> {
   await socket.sendFrame({ header, body: NO_BODY }, framing);
@@ -249,7 +249,9 @@ export interface ReceiveOptions {
 }
 
 /** Receives files into `options.dir`, one per connection, until shut down. */
-export async function receiveFiles(options: ReceiveOptions): Promise<Server> {
+export async function receiveFiles(
+  options: ReceiveOptions,
+): Promise<StreamServer> {
   const log = options.log ?? console.log;
   const dir = options.dir.replace(/[/\\]+$/, "") || "/";
   const progress = options.progress ?? Deno.stderr.isTerminal();

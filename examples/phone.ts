@@ -34,7 +34,7 @@
 // skips empty lines: sending nothing sends nothing, and then waiting for a
 // reply is how the tutorial's client hangs.
 
-import { connect, listen, SocketError, type TcpSocket } from "../mod.ts";
+import { connect, listen, SocketError, type StreamSocket } from "../mod.ts";
 import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
 /** The tutorial's BUFSIZE: the most one receive takes, and the reply's size. */
@@ -72,7 +72,7 @@ export interface PhoneServer {
  * bytes, log them, send them back upper-cased, until the caller hangs up.
  */
 async function talk(
-  socket: TcpSocket,
+  socket: StreamSocket,
   log: (line: string) => void,
 ): Promise<void> {
   const peer = `${socket.remoteAddr.hostname}:${socket.remoteAddr.port}`;
@@ -113,7 +113,7 @@ export function phoneServer(
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
   });
-  let caller: TcpSocket | undefined;
+  let caller: StreamSocket | undefined;
   const finished = (async () => {
     // The connection loop: ends when the server is closed.
     for await (const socket of server) {

@@ -31,7 +31,7 @@ import {
   lengthField,
   lengthPrefixed,
   SocketError,
-  type TcpSocket,
+  type StreamSocket,
 } from "../mod.ts";
 import { fail, parseCli, usageError } from "./_cli.ts";
 
@@ -220,7 +220,7 @@ export async function pgQuery(options: PgQueryOptions): Promise<PgResult[]> {
 
 /** Reads Authentication requests until AuthenticationOk. */
 async function logIn(
-  socket: TcpSocket,
+  socket: StreamSocket,
   user: string,
   password: string | undefined,
 ): Promise<void> {
@@ -270,7 +270,7 @@ const REFUSED_METHODS: Record<number, string> = {
 const NUMERIC_TYPES = new Set([21, 23, 20, 26, 700, 701, 1700]);
 
 /** The next backend message; the end of the stream is an error here. */
-async function receive(socket: TcpSocket): Promise<Backend> {
+async function receive(socket: StreamSocket): Promise<Backend> {
   const frame = await socket.recvFrame();
   if (frame === null) {
     throw new SocketError("EOF", "The server closed the connection");

@@ -16,7 +16,12 @@
 // `--allow-net=127.0.0.1:9100`; `--port 0` lets the OS pick a free port, which
 // needs all of `--allow-net=127.0.0.1`.
 
-import { connect, listen, type TcpServer, type TcpSocket } from "../mod.ts";
+import {
+  connect,
+  listen,
+  type StreamServer,
+  type StreamSocket,
+} from "../mod.ts";
 import { fail, parseCli, usageError } from "./_cli.ts";
 
 const decoder = new TextDecoder();
@@ -58,9 +63,9 @@ export interface StickyPacketsResult {
  * `receive`.
  */
 async function round<T>(
-  server: TcpServer,
-  send: (socket: TcpSocket) => Promise<void>,
-  receive: (socket: TcpSocket) => Promise<T>,
+  server: StreamServer,
+  send: (socket: StreamSocket) => Promise<void>,
+  receive: (socket: StreamSocket) => Promise<T>,
 ): Promise<T> {
   const { hostname, port } = server.addr;
   await using sender = await connect({ hostname, port, timeout: 5000 });
@@ -86,7 +91,7 @@ export async function stickyPackets(
   const sent = `${MESSAGES.map((m) => JSON.stringify(m)).join(", ")}`;
 
   const readAll = async (
-    socket: TcpSocket,
+    socket: StreamSocket,
     label: string,
     maxBytes?: number,
   ) => {

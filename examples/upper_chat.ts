@@ -20,8 +20,8 @@ import {
   delimited,
   FrameError,
   serve,
-  type Server,
   SocketError,
+  type StreamServer,
 } from "../mod.ts";
 import { fail, parseCli, readLines, stopOnSigint, usageError } from "./_cli.ts";
 
@@ -33,7 +33,7 @@ const lines = delimited({ maxFrameBytes: 64 * 1024 });
 /** Starts the upper-casing server. */
 export function upperServer(
   options: { hostname?: string; port?: number; log?: (line: string) => void },
-): Server {
+): StreamServer {
   const log = options.log ?? console.log;
   return serve({
     hostname: options.hostname ?? "127.0.0.1",

@@ -3,10 +3,8 @@
 // FRAME_TOO_LARGE error that says which was passed.
 
 import { FrameError } from "../errors.ts";
+import { MiB } from "../bytes/sizes.ts";
 import { checkBytes } from "./types.ts";
-
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
 
 /** Default limits. */
 export const DEFAULT_MAX_FRAME_BYTES: number = 16 * MiB;

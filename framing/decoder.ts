@@ -8,7 +8,7 @@
 // plays this part there). Bytes are consumed only when a value is returned.
 
 import { FrameError } from "../errors.ts";
-import { ReadBuffer } from "../_read_buffer.ts";
+import { ReadBuffer } from "../bytes/read_buffer.ts";
 import {
   type Codec,
   codecOf,

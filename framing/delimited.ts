@@ -36,7 +36,8 @@ import {
   utf8Encoder,
   view,
 } from "./types.ts";
-import { frameLimit, MiB, payloadLength, tooLarge } from "./_limits.ts";
+import { MiB } from "../bytes/sizes.ts";
+import { frameLimit, payloadLength, tooLarge } from "./_limits.ts";
 
 /** Options for {@linkcode delimited}. */
 export interface DelimitedOptions {

@@ -51,7 +51,7 @@ import {
   view,
 } from "./types.ts";
 import { checkLimit, frameLimit, tooLarge } from "./_limits.ts";
-import { lengthHeader, type ReadUint, type WriteUint } from "./_uint.ts";
+import { lengthHeader, type ReadUint, type WriteUint } from "../bytes/uint.ts";
 
 /** Options for {@linkcode lengthField}. */
 export interface LengthFieldOptions {

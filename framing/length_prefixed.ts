@@ -44,9 +44,9 @@ import {
   payloadLength,
   tooLarge,
 } from "./_limits.ts";
-import { lengthHeader, type ReadUint, type WriteUint } from "./_uint.ts";
+import { lengthHeader, type ReadUint, type WriteUint } from "../bytes/uint.ts";
 import { DecodeDriver } from "./decoder.ts";
-import { ReadBuffer } from "../_read_buffer.ts";
+import { ReadBuffer } from "../bytes/read_buffer.ts";
 
 /** Options for {@linkcode lengthPrefixed}, {@linkcode encodeFrame} and {@linkcode decodeFrames}. */
 export interface LengthPrefixOptions {

@@ -30,19 +30,19 @@ import { FrameError } from "../errors.ts";
 import {
   BuiltinCodec,
   type DecodeState,
-  describe,
   type Framing,
+  kindOf,
   utf8Encoder,
 } from "./types.ts";
 import {
   byteOrderHint,
   checkLimit,
   DEFAULT_MAX_FRAME_BYTES,
-  KiB,
   payloadLength,
   tooLarge,
 } from "./_limits.ts";
-import { type LengthHeader, lengthHeader } from "./_uint.ts";
+import { type LengthHeader, lengthHeader } from "../bytes/uint.ts";
+import { KiB } from "../bytes/sizes.ts";
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -259,7 +259,7 @@ class MessageFramingImpl extends BuiltinCodec<Message>
     if (typeof sizeKey !== "string" || sizeKey === "") {
       throw new TypeError(
         `Cannot create framing: sizeKey must be a non-empty string, got ${
-          sizeKey === "" ? '""' : describe(sizeKey)
+          sizeKey === "" ? '""' : kindOf(sizeKey)
         }`,
       );
     }

@@ -15,7 +15,7 @@
 
 import { FrameDecoder, pushInto } from "./decoder.ts";
 import { codecOf, encodeChecked, type Framing } from "./types.ts";
-import { KiB } from "./_limits.ts";
+import { EMPTY, KiB, MiB } from "../bytes/sizes.ts";
 
 /**
  * A `TransformStream` from byte chunks to decoded values: pipe a socket's or
@@ -107,7 +107,7 @@ const CHUNK_BYTES = 256 * KiB;
  * socket's default write buffer. Less makes more, smaller chunks: 64 KiB and
  * 64 KiB chunks moved ~8 % fewer frames/s through a connection here.
  */
-const WRITABLE_HIGH_WATER = 1024 * KiB;
+const WRITABLE_HIGH_WATER = MiB;
 /** What a value counts toward WRITABLE_HIGH_WATER beyond its bytes: about a header. */
 const FRAME_OVERHEAD = 16;
 /** What a value without bytes of its own counts. */
@@ -240,8 +240,6 @@ export class EncoderStream<T> extends TransformStream<T, Uint8Array> {
     });
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** What a value written to an EncoderStream counts toward its high-water mark. */
 function weight(value: unknown): number {

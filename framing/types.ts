@@ -124,7 +124,7 @@ export function encodeChecked<T>(framing: Framing<T>, value: T): Uint8Array {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(
       `Cannot encode: the framing's encode returned ${
-        describe(bytes)
+        kindOf(bytes)
       }, not a Uint8Array`,
     );
   }
@@ -171,12 +171,12 @@ export const utf8Encoder: TextEncoder = new TextEncoder();
 export function checkBytes(value: unknown, what: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
   throw new TypeError(
-    `Cannot encode ${what}: expected a Uint8Array, got ${describe(value)}`,
+    `Cannot encode ${what}: expected a Uint8Array, got ${kindOf(value)}`,
   );
 }
 
 /** A short description of a value's type for error messages. */
-export function describe(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (ArrayBuffer.isView(value)) return value.constructor.name;

@@ -40,8 +40,8 @@ import {
   type MessageOptions,
   netstring,
   varintPrefixed,
-} from "../framing/mod.ts";
-import { ReadBuffer } from "../_read_buffer.ts";
+} from "../framing.ts";
+import { ReadBuffer } from "../bytes/read_buffer.ts";
 import { codecOf } from "../framing/types.ts";
 import { DecodeDriver } from "../framing/decoder.ts";
 

@@ -18,7 +18,7 @@ import {
   lengthPrefixed,
   netstring,
   varintPrefixed,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import {
   CODEC,
   type CodecFraming,

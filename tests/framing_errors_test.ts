@@ -23,7 +23,7 @@ import {
   type LengthPrefixOptions,
   message,
   type MessageOptions,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import { codecOf } from "../framing/types.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -15,7 +15,7 @@ import {
   message,
   netstring,
   varintPrefixed,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import {
   CODEC,
   type CodecFraming,

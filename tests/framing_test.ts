@@ -25,7 +25,7 @@ import {
   type LengthPrefixOptions,
   type Message,
   message,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import { codecOf, type DecodeState } from "../framing/types.ts";
 import { python } from "./_helpers/python.ts";
 import { Rng } from "./_helpers/random.ts";

@@ -17,7 +17,7 @@ import {
   type FrameErrorCode,
   lengthPrefixed,
   message,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

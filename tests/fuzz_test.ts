@@ -18,7 +18,7 @@ import {
   type FrameErrorCode,
   lengthPrefixed,
   message,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import {
   caseSeed,
   checkAll,

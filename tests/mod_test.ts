@@ -3,7 +3,9 @@
 // erased at run time: the compiler pins them below instead.
 
 import * as mod from "../mod.ts";
-import * as framing from "../framing/mod.ts";
+import * as framing from "../framing.ts";
+import * as tcp from "../tcp.ts";
+import * as udp from "../udp.ts";
 // DecodeState is internal since the core redesign: a type, so the compiler
 // checks its absence (this line fails to compile if it is exported again).
 // @ts-expect-error DecodeState is not part of the public API.
@@ -34,6 +36,10 @@ export type PinnedTypes = [
   Api.SocketErrorCode,
   Api.SocketOptions,
   Api.StartTlsOptions,
+  Api.StreamServer,
+  Api.StreamSocket,
+  Api.TcpServer,
+  Api.TcpSocket,
   Api.TlsConnectOptions,
   Api.TlsListenOptions,
   Api.Transport,
@@ -67,6 +73,8 @@ Deno.test("mod.ts exports exactly the public API", () => {
       ...FRAMING_VALUES,
       "MAX_DATAGRAM_BYTES",
       "SocketError",
+      "StreamServer",
+      "StreamSocket",
       "TcpServer",
       "TcpSocket",
       "UdpSocket",
@@ -81,4 +89,27 @@ Deno.test("mod.ts exports exactly the public API", () => {
 
 Deno.test("the ./framing entry exports the codecs and nothing that needs Deno", () => {
   assertEquals(Object.keys(framing).sort(), [...FRAMING_VALUES].sort());
+});
+
+Deno.test("the ./tcp and ./udp entries export their part of the API", () => {
+  assertEquals(Object.keys(tcp).sort(), [
+    "StreamServer",
+    "StreamSocket",
+    "TcpServer",
+    "TcpSocket",
+    "connect",
+    "listen",
+    "serve",
+    "tryConnect",
+  ]);
+  assertEquals(Object.keys(udp).sort(), [
+    "MAX_DATAGRAM_BYTES",
+    "UdpSocket",
+    "bindUdp",
+  ]);
+});
+
+Deno.test("the former names TcpSocket and TcpServer are the same classes", () => {
+  assertEquals(mod.TcpSocket, mod.StreamSocket);
+  assertEquals(mod.TcpServer, mod.StreamServer);
 });

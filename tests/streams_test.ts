@@ -15,7 +15,7 @@ import {
   lengthPrefixed,
   type Message,
   message,
-} from "../framing/mod.ts";
+} from "../framing.ts";
 import {
   assert,
   assertEquals,

@@ -1,15 +1,12 @@
-// The transport layer alone (_transport.ts): opening TCP, TLS and Unix
+// The transport layer alone (transport/): opening TCP, TLS and Unix
 // connections and listeners, against Python peers written the way the
 // tutorials write them and against raw Deno peers. The socket over these
 // transports is tested in tls_test.ts and unix_test.ts.
 
-import {
-  checkTransport,
-  handshake,
-  openConnection,
-  type Opened,
-  openListener,
-} from "../_transport.ts";
+import { checkTransport } from "../transport/check.ts";
+import { openConnection } from "../transport/connect.ts";
+import { openListener } from "../transport/listen.ts";
+import { handshake, isTls, type Opened } from "../transport/tls.ts";
 import { SocketError } from "../errors.ts";
 import {
   assert,
@@ -146,14 +143,14 @@ Deno.test("tls: client to a Python ssl server; its plain close() ends the stream
     FIXTURE_PATHS.key,
   );
   const port = Number(await peer.readLine());
-  const { conn, transport } = await openConnection({
+  const { conn } = await openConnection({
     hostname: "localhost",
     port,
     tls: { caCerts: [CA_CERT] },
     timeout: 5000,
   });
   try {
-    assertEquals(transport, "tls");
+    assert(isTls(conn));
     await writeAll(conn, utf8("hello\nbye\n"));
     // Python closes without close_notify: that is the end, not an error.
     assertEquals(text(await readToEnd(conn)), "HELLO\nBYE\n");
@@ -511,9 +508,8 @@ Deno.test("unix: connect to a Python AF_UNIX server; addresses as the runtime gi
   const path = socketPath(0);
   await using peer = runPython(PY_UNIX_SERVER, path);
   assertEquals(await peer.readLine(), "listening");
-  const { conn, transport } = await openConnection({ path, timeout: 5000 });
+  const { conn } = await openConnection({ path, timeout: 5000 });
   try {
-    assertEquals(transport, "unix");
     // The client end is unnamed.
     assertEquals(conn.localAddr, { transport: "unix", path: null });
     assertEquals(conn.remoteAddr, { transport: "unix", path });

@@ -21,12 +21,9 @@ import {
   SocketError,
   UdpSocket,
 } from "../mod.ts";
-import { canonicalIp, isMulticast } from "../_udp_addr.ts";
-import {
-  errorCode,
-  toSocketError,
-  unstableNetError,
-} from "../_runtime_errors.ts";
+import { canonicalIp, isMulticast } from "../udp/address.ts";
+import { errorCode, toSocketError } from "../io/runtime_errors.ts";
+import { unstableNetError } from "../udp/bind.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

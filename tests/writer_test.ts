@@ -4,9 +4,9 @@
 // (write, writeFrame, writeFrames, flush, fail), so these tests hold whatever
 // its internals become.
 
-import { BufferedWriter, type Sink } from "../_writer.ts";
+import { BufferedWriter, type Sink } from "../io/writer.ts";
 import { SocketError } from "../errors.ts";
-import { type Framing, lengthPrefixed } from "../framing/mod.ts";
+import { type Framing, lengthPrefixed } from "../framing.ts";
 import {
   assert,
   assertEquals,

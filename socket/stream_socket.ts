@@ -1,94 +1,40 @@
-// TcpSocket: a thin facade over a Reader (every receive) and a BufferedWriter
-// (every send). It checks arguments, applies per-call timeouts and signals,
-// and owns the connection's life: half-close, close, destroy, the idle timer.
-// Re-exported by tcp.ts.
+// StreamSocket: the facade of a stream socket (TCP, TLS or Unix). It checks
+// arguments, applies per-call timeouts and signals, and hands every receive
+// to the reader and every send to the writer; the connection's life (close,
+// linger, idle timer) is lifecycle.ts's, STARTTLS is start_tls.ts's.
 
-import { SocketError } from "./errors.ts";
-import type { Framing } from "./framing/types.ts";
-import { delimited } from "./framing/delimited.ts";
-import { DEFAULT_FRAMING } from "./framing/length_prefixed.ts";
-import { MiB } from "./framing/_limits.ts";
-import { Reader } from "./_reader.ts";
-import { BufferedWriter, RESOLVED } from "./_writer.ts";
-import { StallWatch } from "./_stall_watch.ts";
-import { isTls, upgrade } from "./_transport.ts";
-import {
-  bounded,
-  type CallOptions,
-  canceled,
-  closedError,
-  toSocketError,
-} from "./_runtime_errors.ts";
+import { SocketError } from "../errors.ts";
+import type { Framing } from "../framing/types.ts";
+import { delimited } from "../framing/delimited.ts";
+import { DEFAULT_FRAMING } from "../framing/length_prefixed.ts";
+import { KiB, MiB } from "../bytes/sizes.ts";
+import { RESOLVED } from "../io/writer.ts";
+import type { Reader } from "../io/reader.ts";
+import type { BufferedWriter } from "../io/writer.ts";
+import { canceled, closedError, toSocketError } from "../io/runtime_errors.ts";
+import { type CallOptions, withDeadline } from "../io/wait_queue.ts";
 import {
   checkCount,
   checkDuration,
   checkPositive,
   toBytes,
-} from "./_validate.ts";
-
-export type { CallOptions } from "./_runtime_errors.ts";
-
-/** Options for a {@linkcode TcpSocket}; `connect`, `listen` and `serve` take them too. */
-export interface SocketOptions<T = Uint8Array> {
-  /**
-   * The framing `sendFrame`, `recvFrame` and `frames` use when none is given;
-   * it types the socket's frames.
-   * @default {lengthPrefixed()}
-   */
-  framing?: Framing<T>;
-  /**
-   * Bytes the write buffer holds before `send*` calls wait for it to drain.
-   * @default {1048576}
-   */
-  highWaterMark?: number;
-}
+} from "../io/validate.ts";
+import { isTls } from "../transport/tls.ts";
+import type {
+  SocketOptions,
+  StartTlsOptions,
+  Transport,
+} from "../transport/options.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { upgradeInPlace } from "./start_tls.ts";
 
 /** How many bytes `recv()` returns at most when not told. */
-const RECV_DEFAULT = 64 * 1024;
+const RECV_DEFAULT = 64 * KiB;
 /** The longest `recvUntil` result accepted when not told. */
 const UNTIL_DEFAULT = MiB;
-/** No progress for this long after `close()` while flushing: the peer is gone. */
-const CLOSE_LINGER = 10_000;
 
-/**
- * Why the socket was closed by this side: by `close`/`destroy`, or
- * by `serve` (idle, shutdown deadline), which ends its handler quietly.
- */
-type CloseCause = "caller" | "server";
-
-/** Marks `socket` as closed by `serve` and destroys it. Private to the module. */
-export let destroyByServer: (socket: TcpSocket<unknown, Deno.Addr>) => void;
-/** Whether `serve` (idle timeout or shutdown) closed `socket`. Private to the module. */
-export let closedByServer: (
-  socket: TcpSocket<unknown, Deno.Addr>,
-) => boolean;
-
-/**
- * Which transport a socket runs over: `"tcp"`, `"tls"` (TLS over TCP) or
- * `"unix"` (a Unix domain socket).
- */
-export type Transport = "tcp" | "tls" | "unix";
-
-/** Options of {@linkcode TcpSocket.startTls}. */
-export interface StartTlsOptions {
-  /**
-   * The name the server's certificate must carry (Python's
-   * `server_hostname`).
-   * @default {the peer's IP address}
-   */
-  hostname?: string;
-  /**
-   * Root certificates (PEM) trusted besides the runtime's default ones
-   * (Mozilla's roots, unless `DENO_TLS_CA_STORE` says otherwise).
-   */
-  caCerts?: string[];
-  /** Application protocols to offer (ALPN). */
-  alpnProtocols?: string[];
-  /** Milliseconds the handshake may take before `ETIMEDOUT`. */
-  timeout?: number;
-  /** Aborting it cancels the handshake: `ECANCELED`, the reason as `cause`. */
-  signal?: AbortSignal;
-}
+/** A socket's lifecycle, for `serve` (module-private). */
+export let lifecycleOf: (socket: StreamSocket<unknown, Deno.Addr>) => Lifecycle;
 
 /** Whether `value` is a framing rather than call options. */
 function isFraming(value: unknown): value is Framing<unknown> {
@@ -132,7 +78,7 @@ function isFraming(value: unknown): value is Framing<unknown> {
  * await server.shutdown();
  * ```
  */
-export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
+export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   implements AsyncDisposable {
   /**
    * This side's address (`getsockname`). Over a Unix socket,
@@ -144,26 +90,21 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   readonly remoteAddr: A;
   /** The transport: `"tcp"`, `"tls"` or `"unix"`. */
   readonly transport: Transport;
+  /**
+   * The application protocol the TLS handshake settled on (ALPN), e.g.
+   * `"h2"`; `null` without TLS or when the peers agreed on none.
+   */
+  readonly alpnProtocol: string | null;
 
-  readonly #conn: Deno.Conn;
   readonly #options: SocketOptions<T>;
   readonly #framing: Framing<T>;
   readonly #highWaterMark: number;
+  readonly #life: Lifecycle;
   readonly #reader: Reader;
   readonly #writer: BufferedWriter;
-  #writeClosed = false;
-  #closed: SocketError | undefined;
-  #closeCause: CloseCause | undefined;
-  #connClosed = false;
-  readonly #stall: StallWatch;
-  #idleTimeout: number | undefined;
 
   static {
-    destroyByServer = (socket) => {
-      socket.#closeCause ??= "server";
-      socket.destroy();
-    };
-    closedByServer = (socket) => socket.#closeCause === "server";
+    lifecycleOf = (socket) => socket.#life;
   }
 
   /**
@@ -172,15 +113,20 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    *
    * @param conn The connection; the socket owns it from now on.
    * @param options The default framing and the write buffer's high-water mark.
+   * @param alpnProtocol The protocol a TLS handshake settled on, if any.
    */
-  constructor(conn: Deno.Conn<A>, options: SocketOptions<T> = {}) {
+  constructor(
+    conn: Deno.Conn<A>,
+    options: SocketOptions<T> = {},
+    alpnProtocol: string | null = null,
+  ) {
     const highWaterMark = checkPositive(
       options.highWaterMark ?? MiB,
       "highWaterMark",
       "create socket",
     );
-    this.#conn = conn;
     this.#options = options;
+    this.alpnProtocol = alpnProtocol;
     this.localAddr = conn.localAddr;
     this.remoteAddr = conn.remoteAddr;
     this.transport = isTls(conn)
@@ -192,10 +138,9 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     // so that only a socket of bytes can be made without one.
     this.#framing = options.framing ?? DEFAULT_FRAMING as Framing<T>;
     this.#highWaterMark = highWaterMark;
-    const progress = () => this.#stall.progress();
-    this.#reader = new Reader(conn, progress);
-    this.#writer = new BufferedWriter(conn, highWaterMark, progress);
-    this.#stall = new StallWatch(() => this.#writer.writing);
+    this.#life = new Lifecycle(conn, highWaterMark);
+    this.#reader = this.#life.reader;
+    this.#writer = this.#life.writer;
     // Frames are batched by the writer; Nagle's algorithm would only add
     // delay. (A TLS connection has no setNoDelay: connect() sets it before
     // the upgrade; Deno.listenTls's connections keep Nagle on, deno#13617.)
@@ -231,24 +176,15 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * @throws {RangeError} When set to a negative number or NaN.
    */
   get idleTimeout(): number | undefined {
-    return this.#idleTimeout;
+    return this.#life.idleTimeout;
   }
 
   set idleTimeout(ms: number | undefined) {
-    checkDuration(ms, "idleTimeout", "set idleTimeout");
-    this.#stall.stop();
-    this.#idleTimeout = ms;
-    if (ms !== undefined && this.#closed === undefined) {
-      this.#stall.start(ms, () => {
-        this.#closeCause ??= "server";
-        this.#destroy(
-          new SocketError(
-            "ECLOSED",
-            `Socket closed: no byte received or sent for ${ms} ms (idleTimeout)`,
-          ),
-        );
-      });
-    }
+    this.#life.idleTimeout = checkDuration(
+      ms,
+      "idleTimeout",
+      "set idleTimeout",
+    );
   }
 
   /** Bytes received and not yet returned by a `recv*` call. */
@@ -299,7 +235,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    *
    * @throws {FrameError} `FRAME_TOO_LARGE` when the value does not fit.
    * @throws {TypeError} The value is not of the framing's type.
-   * @throws {SocketError} As for {@linkcode TcpSocket.send}.
+   * @throws {SocketError} As for {@linkcode StreamSocket.send}.
    */
   sendFrame(value: T, options?: CallOptions): Promise<void>;
   /**
@@ -386,11 +322,12 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * @throws {SocketError} The write error, `ETIMEDOUT`, `ECANCELED`, `ECLOSED`.
    */
   flush(options?: CallOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closed);
+    const closed = this.#life.closed;
+    if (closed) return Promise.reject(closed);
     if (options?.signal?.aborted) {
       return Promise.reject(canceled("flush", options.signal));
     }
-    if (this.#writeClosed) return RESOLVED;
+    if (this.#life.writeClosed) return RESOLVED;
     return this.#bounded(this.#writer.flush(), options, "flush");
   }
 
@@ -419,7 +356,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * Receives exactly `n` bytes.
    *
    * @throws {SocketError} `EOF` when the stream ends first (the bytes that did
-   * arrive stay buffered), or as for {@linkcode TcpSocket.recv}.
+   * arrive stay buffered), or as for {@linkcode StreamSocket.recv}.
    */
   recvExactly(n: number, options?: CallOptions): Promise<Uint8Array> {
     try {
@@ -469,7 +406,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * @returns The value, or `null` at a clean end of stream between frames.
    * @throws {FrameError} `INCOMPLETE_FRAME` when the stream ends inside a
    * frame; any error of the framing (the stream position is then lost).
-   * @throws {SocketError} As for {@linkcode TcpSocket.recv}.
+   * @throws {SocketError} As for {@linkcode StreamSocket.recv}.
    */
   recvFrame(options?: CallOptions): Promise<T | null>;
   /**
@@ -487,11 +424,11 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
 
   /**
    * Receives every frame already buffered, at least one (waiting for it):
-   * the receiving twin of {@linkcode TcpSocket.sendFrames}, one await per
+   * the receiving twin of {@linkcode StreamSocket.sendFrames}, one await per
    * batch instead of one per frame.
    *
    * @returns The values in order, or `null` at a clean end of stream.
-   * @throws {FrameError} As for {@linkcode TcpSocket.recvFrame}; a malformed
+   * @throws {FrameError} As for {@linkcode StreamSocket.recvFrame}; a malformed
    * frame after good ones is thrown by the next call, the good ones returned.
    */
   recvFrames(options?: CallOptions): Promise<T[] | null>;
@@ -544,12 +481,13 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * side can still receive. Later sends fail with `EPIPE`.
    */
   async closeWrite(options?: CallOptions): Promise<void> {
-    if (this.#closed) throw this.#closed;
-    if (this.#writeClosed) return;
+    const life = this.#life;
+    if (life.closed) throw life.closed;
+    if (life.writeClosed) return;
     await this.flush(options);
-    this.#writeClosed = true;
+    life.writeClosed = true;
     try {
-      await this.#conn.closeWrite();
+      await life.conn.closeWrite();
     } catch (error) {
       throw toSocketError(error, "close the write side");
     }
@@ -598,59 +536,28 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * ```
    * @tags allow-net
    */
-  async startTls(options: StartTlsOptions = {}): Promise<TcpSocket<T>> {
-    if (this.#closed) throw this.#closed;
+  async startTls(options: StartTlsOptions = {}): Promise<StreamSocket<T>> {
+    const life = this.#life;
+    if (life.closed) throw life.closed;
     if (this.transport !== "tcp") {
       throw new TypeError(
         `Cannot start TLS: the socket is already ${this.transport}, not plain TCP`,
       );
     }
-    this.#checkUnread();
-    // What the caller sent ("STARTTLS\r\n") leaves first, in plaintext.
-    await this.flush();
-    this.#checkUnread();
-    const hostname = options.hostname ??
-      (this.remoteAddr as Deno.Addr as Deno.NetAddr).hostname;
-    // From here the TLS connection owns the runtime's connection.
-    this.#markClosed(
-      new SocketError(
-        "ECLOSED",
-        "Cannot use socket: it was upgraded by startTls(); use the socket startTls() returned",
-      ),
+    const peer = (this.remoteAddr as Deno.Addr as Deno.NetAddr).hostname;
+    const { conn, alpnProtocol } = await upgradeInPlace(
+      life,
+      () => this.flush(),
+      peer,
+      options,
     );
-    this.#connClosed = true;
-    const { conn } = await upgrade(this.#conn as Deno.TcpConn, {
-      ...options,
-      hostname,
-    });
-    const socket = new TcpSocket<T>(
+    const socket = new StreamSocket<T>(
       conn as Deno.Conn<Deno.NetAddr>,
       this.#options,
+      alpnProtocol,
     );
     socket.timeout = this.timeout;
     return socket;
-  }
-
-  /** startTls's checks: no read in flight (EBUSY), no unread bytes (EPROTO). */
-  #checkUnread(): void {
-    if (this.#reader.reading) {
-      throw new SocketError(
-        "EBUSY",
-        "Cannot start TLS: a receive is still waiting for bytes (after a timed-out or aborted call); the socket is unchanged",
-      );
-    }
-    const unread = this.#reader.buffer.length;
-    if (unread > 0) {
-      const error = new SocketError(
-        "EPROTO",
-        `Cannot start TLS: ${unread} bytes arrived in plaintext and were not read before the upgrade; they could have been injected (CVE-2011-0411), so the socket is closed`,
-      );
-      // Dropped, so nothing can hand them out.
-      this.#reader.buffer.take(unread);
-      this.#reader.forgetFrame();
-      this.#destroy(error);
-      throw error;
-    }
   }
 
   /**
@@ -661,16 +568,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * 10 s, the connection is dropped. Safe to call again.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#markClosed(closedError("use socket"));
-    // Not `queued === 0`: a write may still be in flight with nothing queued.
-    const flushed = this.#writer.flush();
-    if (flushed === RESOLVED) return this.#closeConn();
-    this.#stall.start(
-      CLOSE_LINGER,
-      () => this.#destroy(closedError("use socket")),
-    );
-    flushed.catch(() => {}).finally(() => this.#closeConn());
+    this.#life.close();
   }
 
   /**
@@ -678,7 +576,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * those a `close()` is still flushing. Safe to call again.
    */
   destroy(): void {
-    this.#destroy(closedError("use socket"));
+    this.#life.destroy(closedError("use socket"));
   }
 
   /**
@@ -687,19 +585,19 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * TLS connection (deno#13617); a Unix socket has no Nagle's algorithm.
    */
   setNoDelay(noDelay = true): void {
-    (this.#conn as Partial<Deno.TcpConn>).setNoDelay?.(noDelay);
+    (this.#life.conn as Partial<Deno.TcpConn>).setNoDelay?.(noDelay);
   }
 
   /** Enables or disables TCP keep-alive probes. */
   setKeepAlive(keepAlive = true): void {
-    (this.#conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
+    (this.#life.conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
   }
 
   /** Flushes (errors ignored), then closes: what `await using` does. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#closed) return;
+    if (this.#life.closed) return;
     try {
-      if (!this.#writeClosed) await this.#writer.flush();
+      if (!this.#life.writeClosed) await this.#writer.flush();
     } catch {
       // Closing anyway: the peer is gone or the socket broke.
     }
@@ -756,35 +654,7 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     } catch (error) {
       return Promise.reject(error);
     }
-    return bounded(accepted, { timeout, signal }, action);
-  }
-
-  /** Closes at once with `reason` as the error later calls see. */
-  #destroy(reason: SocketError): void {
-    if (this.#connClosed) return;
-    // After close(), the connection may still be open while it flushes.
-    if (this.#closed === undefined) this.#markClosed(reason);
-    this.#writer.fail(this.#closed ?? reason);
-    this.#closeConn();
-  }
-
-  #markClosed(reason: SocketError): void {
-    this.#closed = reason;
-    this.#closeCause ??= "caller";
-    this.#reader.close(reason);
-    this.#writer.abandonWaiters(reason);
-    this.#stall.stop();
-  }
-
-  #closeConn(): void {
-    if (this.#connClosed) return;
-    this.#connClosed = true;
-    this.#stall.stop();
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the runtime.
-    }
+    return withDeadline(accepted, { timeout, signal }, action);
   }
 
   /** Why a write call must fail before accepting anything, if it must. */
@@ -792,12 +662,13 @@ export class TcpSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     action: string,
     options: CallOptions | undefined,
   ): Promise<never> | undefined {
-    if (this.#closed) return Promise.reject(this.#closed);
+    const closed = this.#life.closed;
+    if (closed) return Promise.reject(closed);
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) {
       return Promise.reject(canceled(action, signal));
     }
-    if (this.#writeClosed) {
+    if (this.#life.writeClosed) {
       return Promise.reject(
         new SocketError("EPIPE", `Cannot ${action}: the write side is closed`),
       );

@@ -2,7 +2,10 @@
 // "Cannot <action>: <name> must be <rule>, got <value>", and every check made
 // before any I/O, so a bad argument never leaks a connection.
 
-import { describe } from "./framing/types.ts";
+import { kindOf } from "../framing/types.ts";
+
+/** Where servers listen and clients connect unless told: this machine only. */
+export const DEFAULT_HOSTNAME = "127.0.0.1";
 
 /** How a rejected value is shown in a message: a scalar itself, else its kind. */
 export function show(value: unknown): string {
@@ -10,7 +13,7 @@ export function show(value: unknown): string {
   if (typeof value === "number" || typeof value === "bigint") {
     return String(value);
   }
-  return describe(value);
+  return kindOf(value);
 }
 
 /** `port` if it is an integer in `min..65535`; a RangeError otherwise. */

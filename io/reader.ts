@@ -17,26 +17,24 @@
 // Small frames do better with 64 KiB (9.8 vs 8.5 M frames/s): every read goes
 // into fresh memory, and large allocations cost more than the reads they save.
 
-import { SocketError } from "./errors.ts";
-import { PREALLOCATE_MAX, ReadBuffer } from "./_read_buffer.ts";
-import { DecodeDriver, incompleteFrame } from "./framing/decoder.ts";
-import type { Framing } from "./framing/types.ts";
-import {
-  type CallOptions,
-  canceled,
-  timedOut,
-  toSocketError,
-} from "./_runtime_errors.ts";
+import { SocketError } from "../errors.ts";
+import { PREALLOCATE_MAX, ReadBuffer } from "../bytes/read_buffer.ts";
+import { KiB } from "../bytes/sizes.ts";
+import { DecodeDriver, incompleteFrame } from "../framing/decoder.ts";
+import type { Framing } from "../framing/types.ts";
+import { toSocketError } from "./runtime_errors.ts";
+import { type CallOptions, WaitQueue } from "./wait_queue.ts";
+import { DONE, iterate } from "./iterate.ts";
 
 /** Where bytes come from: `Deno.Conn` in practice. */
 export interface Source {
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
-const MIN_READ = 16 * 1024;
-const MAX_READ = 64 * 1024;
-const MAX_READ_LARGE_FRAMES = 256 * 1024;
-const LARGE_FRAME = 16 * 1024;
+const MIN_READ = 16 * KiB;
+const MAX_READ = 64 * KiB;
+const MAX_READ_LARGE_FRAMES = 256 * KiB;
+const LARGE_FRAME = 16 * KiB;
 
 /** What `Want.take` returns when more bytes must arrive first. */
 const MORE: unique symbol = Symbol("more bytes");
@@ -49,15 +47,6 @@ interface Want<R> {
   end(reader: Reader): R;
   /** How many bytes the buffer should hold for `take` to succeed; a hint. */
   need(reader: Reader): number;
-}
-
-interface Call<R> {
-  want: Want<R>;
-  resolve: (value: R) => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** Up to `max` bytes: whatever is buffered. */
@@ -151,7 +140,6 @@ const iteratorResult = <T>(value: T): IteratorResult<T> => ({
   value,
   done: false,
 });
-const DONE: IteratorResult<never> = { value: undefined, done: true };
 
 /** The socket's reads; see the file comment. */
 export class Reader {
@@ -161,8 +149,14 @@ export class Reader {
   timeout: number | undefined;
   readonly #source: Source;
   readonly #onProgress: () => void;
-  /** Calls waiting, in call order; the head drives the reads. */
-  #calls: Call<unknown>[] = [];
+  /** Calls waiting, in call order; the head drives the reads. A call that
+   * gives up leaves its read in flight for the next one. */
+  readonly #calls: WaitQueue<Want<unknown>, unknown> = new WaitQueue(
+    (wasHead) => {
+      // The next call may be answerable from what is buffered already.
+      if (wasHead && !this.#reading) this.#serve();
+    },
+  );
   #reading = false;
   #readAction = "receive";
   #eof = false;
@@ -233,30 +227,25 @@ export class Reader {
       iteratorResult,
       DONE,
     );
-    const iterator: AsyncIterableIterator<T> = {
-      next: () => {
-        // A frame already buffered, nobody ahead: `#receive` without its
-        // layers (the step a loop over small frames takes nearly every time).
-        const driver = this.#driver;
-        if (
-          this.#calls.length === 0 && driver !== undefined &&
-          driver.framing === framing && this.#closed === undefined
-        ) {
-          try {
-            const value = (driver as DecodeDriver<T>).next(this.buffer);
-            if (value !== undefined) {
-              return Promise.resolve({ value, done: false });
-            }
-          } catch (error) {
-            return Promise.reject(error);
+    return iterate(() => {
+      // A frame already buffered, nobody ahead: `#receive` without its
+      // layers (the step a loop over small frames takes nearly every time).
+      const driver = this.#driver;
+      if (
+        this.#calls.length === 0 && driver !== undefined &&
+        driver.framing === framing && this.#closed === undefined
+      ) {
+        try {
+          const value = (driver as DecodeDriver<T>).next(this.buffer);
+          if (value !== undefined) {
+            return Promise.resolve({ value, done: false });
           }
+        } catch (error) {
+          return Promise.reject(error);
         }
-        return this.#receive(want, NO_OPTIONS, action);
-      },
-      return: () => Promise.resolve(DONE),
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+      }
+      return this.#receive(want, NO_OPTIONS, action);
+    });
   }
 
   /**
@@ -311,12 +300,7 @@ export class Reader {
   close(reason: SocketError): void {
     if (this.#closed) return;
     this.#closed = reason;
-    const calls = this.#calls;
-    this.#calls = [];
-    for (const call of calls) {
-      release(call);
-      call.reject(reason);
-    }
+    this.#calls.close(reason);
   }
 
   #receive<R>(
@@ -333,30 +317,13 @@ export class Reader {
         return Promise.reject(error);
       }
     }
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(canceled(action, signal));
-    const { promise, resolve, reject } = Promise.withResolvers<R>();
-    // Queued untyped: each call's own `want` produces what its `resolve` takes.
-    const call: Call<unknown> = {
-      want,
-      resolve: resolve as (value: unknown) => void,
-      reject,
-      timer: undefined,
-      signal,
-      onAbort: undefined,
-    };
     const timeout = options.timeout ?? this.timeout;
-    if (timeout !== undefined && timeout !== Infinity) {
-      call.timer = setTimeout(
-        () => this.#drop(call, timedOut(action, timeout)),
-        timeout,
-      );
-    }
-    if (signal) {
-      call.onAbort = () => this.#drop(call, canceled(action, signal));
-      signal.addEventListener("abort", call.onAbort, { once: true });
-    }
-    this.#calls.push(call);
+    // Queued untyped: each call's own `want` produces what it resolves to.
+    const promise = this.#calls.wait(
+      want,
+      timeout === options.timeout ? options : { ...options, timeout },
+      action,
+    ) as Promise<R>;
     if (this.#calls.length === 1) {
       this.#readAction = action;
       this.#serve();
@@ -377,36 +344,21 @@ export class Reader {
   /** Answers calls from the head while it can, then reads for the head. */
   #serve(): void {
     const calls = this.#calls;
-    while (calls.length > 0) {
-      const call = calls[0];
+    let want: Want<unknown> | undefined;
+    while ((want = calls.head) !== undefined) {
       let result: unknown;
       try {
-        result = this.#answer(call.want);
+        result = this.#answer(want);
       } catch (error) {
-        calls.shift();
-        release(call);
-        call.reject(error);
+        calls.rejectHead(error);
         continue;
       }
       if (result === MORE) {
-        if (!this.#reading) this.#read(call.want.need(this));
+        if (!this.#reading) this.#read(want.need(this));
         return;
       }
-      calls.shift();
-      release(call);
-      call.resolve(result);
+      calls.resolveHead(result);
     }
-  }
-
-  /** A call gave up (timeout, abort): it leaves the queue, its read stays. */
-  #drop(call: Call<unknown>, error: SocketError): void {
-    const index = this.#calls.indexOf(call);
-    if (index === -1) return;
-    this.#calls.splice(index, 1);
-    release(call);
-    call.reject(error);
-    // The next call may be answerable from what is buffered already.
-    if (index === 0 && !this.#reading) this.#serve();
   }
 
   /** Starts the one read, with room for at least `need` bytes in all. */
@@ -466,8 +418,3 @@ export class Reader {
 }
 
 const NO_OPTIONS: CallOptions = {};
-
-function release(call: Call<unknown>): void {
-  clearTimeout(call.timer);
-  if (call.onAbort) call.signal?.removeEventListener("abort", call.onAbort);
-}

@@ -10,8 +10,11 @@
 
 const WRITE_IN_FLIGHT_FACTOR = 4;
 
-/** See the file comment. */
-export class StallWatch {
+/**
+ * Calls back once a connection has made no progress (a read or write to the
+ * runtime completed) for a given time; a write in flight stretches it.
+ */
+export class IdleWatch {
   readonly #writing: () => boolean;
   #last = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -26,7 +29,7 @@ export class StallWatch {
     if (this.#timer !== undefined) this.#last = Date.now();
   }
 
-  /** Calls `onStall` once no progress has been made for `ms` (see the file comment). */
+  /** Calls `onStall` once no progress has been made for `ms`. */
   start(ms: number, onStall: () => void): void {
     this.stop();
     this.#last = Date.now();

@@ -1,4 +1,4 @@
-// The buffered writer behind TcpSocket: frames are copied (or encoded) into an
+// The buffered writer behind StreamSocket: frames are copied (or encoded) into an
 // open buffer and resolve at once; one write to the runtime is in flight at a
 // time, and whatever gathers meanwhile leaves together in the next write. So
 // `for (...) await sendFrame(x)` batches by itself, costing one op per batch
@@ -24,32 +24,31 @@ import {
   codecOf,
   encodeChecked,
   type Framing,
-} from "./framing/types.ts";
-import type { SocketError } from "./errors.ts";
+} from "../framing/types.ts";
+import type { SocketError } from "../errors.ts";
 import { setImmediate } from "node:timers";
-import { toSocketError } from "./_runtime_errors.ts";
+import { toSocketError } from "./runtime_errors.ts";
+import { EMPTY, KiB } from "../bytes/sizes.ts";
 
 /** Where bytes go: `Deno.Conn` in practice. */
 export interface Sink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-const MIN_OPEN_CAPACITY = 4 * 1024;
+const MIN_OPEN_CAPACITY = 4 * KiB;
 /** Writes of 64 KiB cost next to nothing per byte; larger open buffers gain nothing. */
-const MAX_OPEN_CAPACITY = 64 * 1024;
+const MAX_OPEN_CAPACITY = 64 * KiB;
 /**
  * Frames up to this size are encoded into (reused, cache-warm) open buffers;
  * larger ones into an array of their own.
  */
-const COPY_LIMIT = 256 * 1024;
+const COPY_LIMIT = 256 * KiB;
 
 /**
  * The most handed to the runtime in one write: a large buffer still makes
  * progress visible (for idle timeouts) while a slow peer reads it.
  */
-const MAX_WRITE = 256 * 1024;
-
-const EMPTY = new Uint8Array(0);
+const MAX_WRITE = 256 * KiB;
 
 /** What writes return when the bytes were accepted without waiting. */
 export const RESOLVED: Promise<void> = Promise.resolve();

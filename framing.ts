@@ -48,23 +48,26 @@
  * @module
  */
 
-export { FrameError, type FrameErrorCode } from "../errors.ts";
-export type { Framing } from "./types.ts";
+export { FrameError, type FrameErrorCode } from "./errors.ts";
+export type { Framing } from "./framing/types.ts";
 export {
   decodeFrames,
   encodeFrame,
   lengthPrefixed,
   type LengthPrefixOptions,
-} from "./length_prefixed.ts";
-export { lengthField, type LengthFieldOptions } from "./length_field.ts";
-export { varintPrefixed, type VarintPrefixOptions } from "./varint.ts";
-export { netstring, type NetstringOptions } from "./netstring.ts";
-export { delimited, type DelimitedOptions } from "./delimited.ts";
+} from "./framing/length_prefixed.ts";
+export {
+  lengthField,
+  type LengthFieldOptions,
+} from "./framing/length_field.ts";
+export { varintPrefixed, type VarintPrefixOptions } from "./framing/varint.ts";
+export { netstring, type NetstringOptions } from "./framing/netstring.ts";
+export { delimited, type DelimitedOptions } from "./framing/delimited.ts";
 export {
   type Message,
   message,
   type MessageFraming,
   type MessageOptions,
-} from "./message.ts";
-export { FrameDecoder } from "./decoder.ts";
-export { DecoderStream, EncoderStream } from "./streams.ts";
+} from "./framing/message.ts";
+export { FrameDecoder } from "./framing/decoder.ts";
+export { DecoderStream, EncoderStream } from "./framing/streams.ts";

@@ -14,13 +14,13 @@
 // end (a straddling frame's head is copied). A buffer that grew for one large
 // frame shrinks back once that frame is handed out.
 
+import { EMPTY, KiB, MiB } from "./sizes.ts";
+
 /**
  * Most room reserved ahead for a frame whose bytes have not arrived: a header
  * alone must not allocate what it announces (16 MiB by default).
  */
-export const PREALLOCATE_MAX = 1024 * 1024;
-
-const EMPTY = new Uint8Array(0);
+export const PREALLOCATE_MAX: number = MiB;
 
 /** A growable buffer of received bytes; see the file comment. */
 export class ReadBuffer {
@@ -37,7 +37,7 @@ export class ReadBuffer {
   #view: Uint8Array | undefined;
 
   /** @param minCapacity The smallest allocation made. */
-  constructor(minCapacity = 16 * 1024) {
+  constructor(minCapacity = 16 * KiB) {
     this.minCapacity = minCapacity;
   }
 

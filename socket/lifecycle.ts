@@ -1,0 +1,110 @@
+// The life of a stream socket's connection: the reader and writer over it,
+// the idle watch, half-close, close (which still flushes, within a linger),
+// destroy, and who closed it. The socket facade checks arguments and calls
+// in here; serve reads `cause` to end a handler quietly.
+
+import { SocketError } from "../errors.ts";
+import { IdleWatch } from "../io/idle_watch.ts";
+import { Reader } from "../io/reader.ts";
+import { closedError, closeQuietly } from "../io/runtime_errors.ts";
+import { BufferedWriter, RESOLVED } from "../io/writer.ts";
+
+/** No progress for this long after `close()` while flushing: the peer is gone. */
+const CLOSE_LINGER = 10_000;
+
+/**
+ * Who closed the socket: its user (`close`, `destroy`), or `serve` (an idle
+ * timeout, the shutdown deadline), which ends the handler quietly.
+ */
+export type CloseCause = "caller" | "server";
+
+/** A connection's reader, writer and closing; see the file comment. */
+export class Lifecycle {
+  readonly conn: Deno.Conn;
+  readonly reader: Reader;
+  readonly writer: BufferedWriter;
+  /** The error every call fails with once the socket is closed. */
+  closed: SocketError | undefined;
+  cause: CloseCause | undefined;
+  /** Whether this side has sent FIN (`closeWrite`). */
+  writeClosed = false;
+  #connClosed = false;
+  readonly #watch: IdleWatch;
+  #idleTimeout: number | undefined;
+
+  constructor(conn: Deno.Conn, highWaterMark: number) {
+    this.conn = conn;
+    const progress = () => this.#watch.progress();
+    this.reader = new Reader(conn, progress);
+    this.writer = new BufferedWriter(conn, highWaterMark, progress);
+    this.#watch = new IdleWatch(() => this.writer.writing);
+  }
+
+  get idleTimeout(): number | undefined {
+    return this.#idleTimeout;
+  }
+
+  /** Closes the connection once `ms` pass without progress (`undefined`: never). */
+  set idleTimeout(ms: number | undefined) {
+    this.#watch.stop();
+    this.#idleTimeout = ms;
+    if (ms === undefined || this.closed !== undefined) return;
+    this.#watch.start(ms, () =>
+      this.destroy(
+        new SocketError(
+          "ECLOSED",
+          `Socket closed: no byte received or sent for ${ms} ms (idleTimeout)`,
+        ),
+        "server",
+      ));
+  }
+
+  /**
+   * Fails every pending and later call at once; bytes accepted are still
+   * written, and the connection closes once they are, or when the peer takes
+   * none for the linger.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.markClosed(closedError("use socket"));
+    // Not "nothing queued": a write may still be in flight with nothing queued.
+    const flushed = this.writer.flush();
+    if (flushed === RESOLVED) return this.#closeConn();
+    this.#watch.start(
+      CLOSE_LINGER,
+      () => this.destroy(closedError("use socket")),
+    );
+    flushed.catch(() => {}).finally(() => this.#closeConn());
+  }
+
+  /** Closes at once, dropping unwritten bytes; `reason` is what calls see. */
+  destroy(reason: SocketError, cause: CloseCause = "caller"): void {
+    this.cause ??= cause;
+    if (this.#connClosed) return;
+    // After close(), the connection may still be open while it flushes.
+    if (this.closed === undefined) this.markClosed(reason);
+    this.writer.fail(this.closed ?? reason);
+    this.#closeConn();
+  }
+
+  /** Fails every pending and later call with `reason`; the connection stays open. */
+  markClosed(reason: SocketError): void {
+    this.closed = reason;
+    this.cause ??= "caller";
+    this.reader.close(reason);
+    this.writer.abandonWaiters(reason);
+    this.#watch.stop();
+  }
+
+  /** Hands the runtime's connection over (to a TLS upgrade): never closed here. */
+  release(): void {
+    this.#connClosed = true;
+  }
+
+  #closeConn(): void {
+    if (this.#connClosed) return;
+    this.#connClosed = true;
+    this.#watch.stop();
+    closeQuietly(this.conn);
+  }
+}

@@ -1,0 +1,233 @@
+// StreamServer: a listening socket that hands out StreamSockets, in call
+// order, over TCP, TLS (each handshake run beside the next accepts) or a
+// Unix domain socket.
+
+import { closedError, toSocketError } from "../io/runtime_errors.ts";
+import { type CallOptions, WaitQueue } from "../io/wait_queue.ts";
+import { untilClosed } from "../io/iterate.ts";
+import { handshake } from "../transport/tls.ts";
+import type { SocketOptions, TlsListenOptions } from "../transport/options.ts";
+import { StreamSocket } from "./stream_socket.ts";
+
+/** Milliseconds a TLS client may take to complete its handshake, by default. */
+const HANDSHAKE_TIMEOUT = 10_000;
+
+/** Accept errors of a connection that died in the queue, not of the listener. */
+const GONE_BEFORE_ACCEPT: ReadonlySet<string> = new Set([
+  "ENOTCONN",
+  "ECONNABORTED",
+  "ECONNRESET",
+]);
+
+/**
+ * A listening socket (TCP, TLS or Unix): `accept()` connections one by one,
+ * or iterate; `listen` returns one, and so does `serve`, whose connections go
+ * to its handler. Concurrent `accept()` calls each get their own connection, in
+ * call order. Breaking out of a `for await` does not close it; `close()`,
+ * `using` or `await using` does, and ends any loop over it.
+ *
+ * With TLS, each connection's handshake runs when it is accepted, several at
+ * once, so one slow client holds up no other; a client whose handshake fails
+ * or takes over `handshakeTimeout` ms is dropped quietly and never handed out.
+ *
+ * @typeParam T The type of the accepted sockets' frames.
+ * @typeParam A The address type: `Deno.NetAddr`, or `Deno.UnixAddr` for a
+ * Unix socket.
+ *
+ * @example Closing ends the loop
+ * ```ts
+ * import { listen } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const server = listen();
+ * setTimeout(() => server.close(), 10);
+ * let accepted = 0;
+ * for await (const socket of server) {
+ *   accepted++;
+ *   socket.close();
+ * }
+ * assertEquals(accepted, 0);
+ * ```
+ */
+export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
+  implements AsyncIterable<StreamSocket<T, A>>, AsyncDisposable, Disposable {
+  /**
+   * The address listened on (with the port the OS picked), as the transport
+   * gives it: `{ transport: "unix", path }` for a Unix socket.
+   */
+  readonly addr: A;
+  readonly #listener: Deno.Listener<Deno.Conn<A>, A>;
+  readonly #options: SocketOptions<T>;
+  #closed = false;
+  readonly #stopped = Promise.withResolvers<void>();
+  /** TLS only: the handshake deadline; undefined for other transports. */
+  readonly #handshakeTimeout: number | undefined;
+  /** accept() calls waiting, in call order. */
+  readonly #waiting = new WaitQueue<undefined, StreamSocket<T, A>>();
+  /** Connections accepted (TLS: handshake completed) while nobody waited. */
+  #ready: StreamSocket<T, A>[] = [];
+  /** TLS only: the handshakes running; aborting one closes its connection. */
+  readonly #handshakes = new Set<AbortController>();
+  /** Whether a runtime accept is in flight (the runtime takes one at a time). */
+  #pumping = false;
+
+  /**
+   * Wraps a listener; most code calls {@linkcode listen} instead.
+   *
+   * @param listener The listener; the server owns it from now on.
+   * @param options The accepted sockets' options; with `tls` (the listener
+   * is a `Deno.listenTls` one), each connection's handshake runs in
+   * `accept()`.
+   */
+  constructor(
+    listener: Deno.Listener<Deno.Conn<A>, A>,
+    options: SocketOptions<T> & {
+      tls?: TlsListenOptions;
+      handshakeTimeout?: number;
+    } = {},
+  ) {
+    this.#listener = listener;
+    this.#options = options;
+    this.addr = listener.addr;
+    this.#handshakeTimeout = options.tls === undefined
+      ? undefined
+      : options.handshakeTimeout ?? HANDSHAKE_TIMEOUT;
+  }
+
+  /** Whether {@linkcode StreamServer.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Resolves once the server has stopped: closed, and for a `serve` server,
+   * once every handler has returned too.
+   */
+  get finished(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
+  /**
+   * Waits for the next connection. A client that reset while its connection
+   * waited to be accepted is skipped, not an error; so is a TLS client whose
+   * handshake fails.
+   *
+   * @param options A timeout or signal for the wait (`ETIMEDOUT`,
+   * `ECANCELED`); a connection that arrives later goes to the next call.
+   * @throws {SocketError} `ECLOSED` once the server is closed.
+   */
+  accept(options: CallOptions = {}): Promise<StreamSocket<T, A>> {
+    if (this.#closed) return Promise.reject(closedError("accept"));
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    const waiting = this.#waiting.wait(undefined, options, "accept");
+    // Next microtask: a close() right after accept() then never starts a
+    // runtime accept, whose listener would release its port only later.
+    queueMicrotask(() => this.#pump());
+    return waiting;
+  }
+
+  /**
+   * Accepts while callers wait, one runtime accept at a time (the runtime
+   * refuses a second while one is pending). A TLS connection's handshake runs
+   * beside the next accepts, so one slow client holds up no other.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && this.#waiting.length > 0) {
+        let conn: Deno.Conn<A>;
+        try {
+          conn = await this.#listener.accept();
+        } catch (error) {
+          if (this.#closed) break;
+          const failure = toSocketError(error, "accept");
+          if (!GONE_BEFORE_ACCEPT.has(failure.code)) {
+            this.#waiting.rejectHead(failure);
+          }
+          continue;
+        }
+        if (this.#handshakeTimeout === undefined) {
+          this.#deliver(new StreamSocket(conn, this.#options));
+        } else {
+          this.#handshake(conn);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+      if (this.#closed) this.#refuseWaiting();
+    }
+  }
+
+  #handshake(conn: Deno.Conn<A>): void {
+    const controller = new AbortController();
+    this.#handshakes.add(controller);
+    handshake(conn, {
+      timeout: this.#handshakeTimeout,
+      signal: controller.signal,
+    }, "accept a TLS connection").then((alpnProtocol) => {
+      this.#deliver(new StreamSocket(conn, this.#options, alpnProtocol));
+    }, () => {
+      // A client that failed its handshake (or took too long): a quiet end.
+      // handshake() closed its connection.
+    }).finally(() => this.#handshakes.delete(controller));
+  }
+
+  /** Hands `socket` to the first caller waiting, or keeps it for the next. */
+  #deliver(socket: StreamSocket<T, A>): void {
+    if (this.#closed) return socket.destroy();
+    if (this.#waiting.length === 0) this.#ready.push(socket);
+    else this.#waiting.resolveHead(socket);
+  }
+
+  /**
+   * Stops listening; pending `accept`s fail with `ECLOSED`. TLS handshakes
+   * still running are dropped. Safe to call again.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    for (const controller of this.#handshakes) controller.abort();
+    for (const socket of this.#ready.splice(0)) socket.destroy();
+    // A runtime accept in flight releases the listener (its port, its Unix
+    // socket file) only when it settles: its waiters are told then.
+    if (!this.#pumping) this.#refuseWaiting();
+  }
+
+  /**
+   * Stops accepting at once and resolves once the server has stopped (see
+   * {@linkcode StreamServer.finished}). For a `serve` server, handlers still
+   * running after `shutdownTimeout` ms have their sockets closed.
+   */
+  shutdown(): Promise<void> {
+    this.close();
+    return this.finished;
+  }
+
+  #refuseWaiting(): void {
+    this.#waiting.close(closedError("accept"));
+    this.#stopped.resolve();
+  }
+
+  /** The connections, until the server is closed. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamSocket<T, A>> {
+    return untilClosed(() => this.accept(), () => this.#closed);
+  }
+
+  /** Closes the server: what `using` does. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Closes the server: what `await using` does. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
