@@ -532,7 +532,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * await plain.recvFrame(); // 220 greeting
    * await plain.sendFrame(new TextEncoder().encode("STARTTLS"));
    * await plain.recvFrame(); // 220 go ahead
-   * await using secure = await plain.startTls({ hostname: "mail.example.com" });
+   * await using secure = await plain.startTls({ serverName: "mail.example.com" });
    * ```
    * @tags allow-net
    */
