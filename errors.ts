@@ -2,7 +2,7 @@
  * The two error classes every part of the module throws.
  *
  * - {@linkcode FrameError}: the bytes do not form a valid frame (a protocol
- *   problem). Pure: thrown by the codecs in framing.ts.
+ *   problem). Pure: thrown by the codecs in framing/.
  * - {@linkcode SocketError}: the network failed (refused, reset, timed out…),
  *   with a POSIX-style `code` and the runtime's own error as `cause`.
  *

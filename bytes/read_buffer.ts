@@ -22,7 +22,10 @@ import { EMPTY, KiB, MiB } from "./sizes.ts";
  */
 export const PREALLOCATE_MAX: number = MiB;
 
-/** A growable buffer of received bytes; see the file comment. */
+/**
+ * A growable buffer of received bytes: appended at the tail, consumed from
+ * the head as views that are never overwritten.
+ */
 export class ReadBuffer {
   /** The smallest allocation made; may change between calls. */
   minCapacity: number;

@@ -16,7 +16,10 @@ import {
   type Framing,
 } from "./types.ts";
 
-/** Finds the values of one framing in a {@linkcode ReadBuffer}; see the file comment. */
+/**
+ * Finds the values of one framing in a {@linkcode ReadBuffer}, resuming a
+ * frame begun where the last call stopped.
+ */
 export class DecodeDriver<T> {
   /** The framing values are decoded with. */
   readonly framing: Framing<T>;
@@ -84,11 +87,6 @@ export class DecodeDriver<T> {
       if (value === undefined) return;
       out.push(value);
     }
-  }
-
-  /** Forgets the progress on a frame begun: its bytes are about to be read otherwise. */
-  reset(): void {
-    this.#state.need = this.#state.scanned = 0;
   }
 }
 

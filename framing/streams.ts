@@ -104,8 +104,8 @@ const CHUNK_BYTES = 256 * KiB;
 /**
  * About how many bytes of values the writable side holds while the readable
  * side is not read, before writers wait (`writer.ready`, `pipeTo`): a
- * socket's default write buffer. Less makes more, smaller chunks: 64 KiB and
- * 64 KiB chunks moved ~8 % fewer frames/s through a connection here.
+ * socket's default write buffer. Less makes more, smaller chunks, and fewer
+ * frames a second (BENCHMARKS.md, "Figures behind the constants").
  */
 const WRITABLE_HIGH_WATER = MiB;
 /** What a value counts toward WRITABLE_HIGH_WATER beyond its bytes: about a header. */

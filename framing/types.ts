@@ -185,8 +185,9 @@ export function kindOf(value: unknown): string {
 }
 
 /**
- * `bytes.subarray(start, end)` as a plain Uint8Array, made a third faster
- * (~17 vs ~25 ns here): decoders make one per frame.
+ * `bytes.subarray(start, end)` as a plain Uint8Array, built directly since
+ * that is cheaper than `subarray` (BENCHMARKS.md): decoders make one per
+ * frame.
  */
 export function view(
   bytes: Uint8Array,

@@ -14,8 +14,8 @@
 // an idle or chatty connection holds 16 KiB, a busy one reads 64 KiB at a
 // time, and one that has received a frame over 16 KiB up to 256 KiB, so a
 // read holds several of them (a frame straddling two allocations is copied).
-// Small frames do better with 64 KiB (9.8 vs 8.5 M frames/s): every read goes
-// into fresh memory, and large allocations cost more than the reads they save.
+// Small frames do better with 64 KiB than with more: every read goes into
+// fresh memory, and large allocations cost more than the reads they save.
 
 import { SocketError } from "../errors.ts";
 import { PREALLOCATE_MAX, ReadBuffer } from "../bytes/read_buffer.ts";
@@ -141,7 +141,10 @@ const iteratorResult = <T>(value: T): IteratorResult<T> => ({
   done: false,
 });
 
-/** The socket's reads; see the file comment. */
+/**
+ * Serves a socket's receive calls in call order from one buffer, with one
+ * read to the runtime in flight at a time.
+ */
 export class Reader {
   /** The bytes received and not yet taken. */
   readonly buffer: ReadBuffer = new ReadBuffer(MIN_READ);

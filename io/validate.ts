@@ -16,31 +16,74 @@ export function show(value: unknown): string {
   return kindOf(value);
 }
 
-/** `port` if it is an integer in `min..65535`; a RangeError otherwise. */
-export function checkPort(port: unknown, min: number, action: string): number {
+/** `value` if it is an integer in `min..max`; a RangeError otherwise. */
+export function checkInteger(
+  value: unknown,
+  min: number,
+  max: number,
+  name: string,
+  action: string,
+): number {
   if (
-    typeof port !== "number" || !Number.isInteger(port) || port < min ||
-    port > 65535
+    typeof value !== "number" || !Number.isInteger(value) || value < min ||
+    value > max
   ) {
     throw new RangeError(
-      `Cannot ${action}: port must be an integer from ${min} to 65535, got ${
-        show(port)
+      `Cannot ${action}: ${name} must be an integer from ${min} to ${max}, got ${
+        show(value)
       }`,
     );
   }
-  return port;
+  return value;
+}
+
+/** `port` if it is an integer in `min..65535`; a RangeError otherwise. */
+export function checkPort(port: unknown, min: number, action: string): number {
+  return checkInteger(port, min, 65535, "port", action);
+}
+
+/**
+ * `value` if it is a non-empty string; a TypeError naming the option and
+ * what it must be (`rule`) otherwise.
+ */
+export function checkText(
+  value: unknown,
+  name: string,
+  action: string,
+  rule = "a non-empty string",
+): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(
+      `Cannot ${action}: ${name} must be ${rule}, got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `value` if it is undefined or an array of strings; a TypeError naming the
+ * option and what it must be (`rule`) otherwise.
+ */
+export function checkStrings(
+  value: unknown,
+  name: string,
+  action: string,
+  rule = "an array of strings",
+): string[] | undefined {
+  if (
+    value !== undefined &&
+    !(Array.isArray(value) && value.every((item) => typeof item === "string"))
+  ) {
+    throw new TypeError(
+      `Cannot ${action}: ${name} must be ${rule}, got ${show(value)}`,
+    );
+  }
+  return value;
 }
 
 /** `hostname` if it is a non-empty string; a TypeError otherwise. */
 export function checkHostname(hostname: unknown, action: string): string {
-  if (typeof hostname !== "string" || hostname === "") {
-    throw new TypeError(
-      `Cannot ${action}: hostname must be a non-empty string, got ${
-        show(hostname)
-      }`,
-    );
-  }
-  return hostname;
+  return checkText(hostname, "hostname", action);
 }
 
 /**

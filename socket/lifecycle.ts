@@ -18,7 +18,10 @@ const CLOSE_LINGER = 10_000;
  */
 export type CloseCause = "caller" | "server";
 
-/** A connection's reader, writer and closing; see the file comment. */
+/**
+ * A connection's reader, writer and idle watch, and how it closes: at once,
+ * or after a flush bounded by the close linger.
+ */
 export class Lifecycle {
   readonly conn: Deno.Conn;
   readonly reader: Reader;

@@ -2,7 +2,11 @@
 // order, over TCP, TLS (each handshake run beside the next accepts) or a
 // Unix domain socket.
 
-import { closedError, toSocketError } from "../io/runtime_errors.ts";
+import {
+  closedError,
+  closeQuietly,
+  toSocketError,
+} from "../io/runtime_errors.ts";
 import { type CallOptions, WaitQueue } from "../io/wait_queue.ts";
 import { untilClosed } from "../io/iterate.ts";
 import { handshake } from "../transport/tls.ts";
@@ -188,11 +192,7 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#listener);
     for (const controller of this.#handshakes) controller.abort();
     for (const socket of this.#ready.splice(0)) socket.destroy();
     // A runtime accept in flight releases the listener (its port, its Unix

@@ -494,26 +494,22 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
-   * STARTTLS, client side: after a plaintext exchange (SMTP's `STARTTLS`,
-   * IMAP's, a line protocol's "OK"), upgrades this TCP connection to TLS in
-   * place and resolves to the TLS socket, with the same framing and
-   * `timeout`. This socket is unusable afterwards: every call on it fails
-   * with `ECLOSED`. Bytes sent before the call are flushed first, in
-   * plaintext. The certificate is verified as by `connect({ tls })`.
+   * STARTTLS, client side: upgrades this TCP connection to TLS in place,
+   * after a plaintext exchange (SMTP's `STARTTLS`, a line protocol's "OK"),
+   * and resolves to the TLS socket, with the same framing and `timeout`.
+   * This socket fails every call with `ECLOSED` afterwards. What was sent
+   * before is flushed first, in plaintext; the certificate is verified as
+   * by `connect({ tls })`.
    *
-   * If bytes the peer sent are already buffered, unread, when it is called,
-   * it rejects with `EPROTO` and closes the socket. They came in plaintext
-   * before the handshake, so an attacker in the middle could have put them
-   * there, and reading them after the upgrade as if they came over TLS is
-   * the STARTTLS command-injection bug (CVE-2011-0411, Postfix and others:
-   * commands injected after "STARTTLS" ran in the TLS session). Bytes that
-   * arrive after the call are not lost either: the handshake reads them,
-   * so a peer that sends plaintext after its go-ahead fails the handshake
-   * (`ETLS`). No such byte is ever returned by a read.
+   * Bytes the peer sent that are buffered unread when it is called came in
+   * plaintext and could have been injected (the STARTTLS command-injection
+   * bug, CVE-2011-0411: see the README): the call rejects with `EPROTO` and
+   * closes the socket. Plaintext arriving after the call fails the
+   * handshake (`ETLS`). No such byte is ever returned by a read.
    *
    * Requires `allow-net` permission.
    *
-   * @param options The name to verify (`hostname`), roots, ALPN, and a
+   * @param options The name to verify (`serverName`), roots, ALPN, and a
    * timeout or signal for the handshake.
    * @returns The TLS socket.
    * @throws {SocketError} `EBUSY` while a receive still waits for bytes (after

@@ -1923,7 +1923,7 @@ export function fuzzReadBuffer(rng: Rng): void {
   const config = rng.chance(0.5)
     ? makeConfig("lengthPrefixed", { headerBytes: 1 })
     : makeConfig("delimited", { maxFrameBytes: 1 << 20 });
-  const driver = new DecodeDriver<unknown>(config.framing);
+  let driver = new DecodeDriver<unknown>(config.framing);
   const big = rng.pick([16, 300, 5000, 40000]);
   const lend = (view: Uint8Array) => {
     lent.push({ view, copy: view.slice() });
@@ -1955,7 +1955,8 @@ export function fuzzReadBuffer(rng: Rng): void {
       if (!sameBytes(view, model.subarray(0, n))) fail(`${where}: take(${n})`);
       model = model.slice(n);
       lend(view);
-      driver.reset();
+      // Bytes taken otherwise: a frame begun is void (as the reader does).
+      driver = new DecodeDriver<unknown>(config.framing);
     } else {
       const ref = reference(config, model);
       const value = driver.next(buffer) as

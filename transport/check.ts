@@ -1,16 +1,11 @@
 // The transport options, checked before any I/O: a TypeError or RangeError
 // that names the option.
 
-import { show } from "../io/validate.ts";
+import { checkStrings, checkText, show } from "../io/validate.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "./options.ts";
 
 /** The longest Unix socket path Linux takes (sun_path is 108 bytes). */
 const UNIX_PATH_MAX = 107;
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) &&
-    value.every((item) => typeof item === "string");
-}
 
 /**
  * Checks the transport options before any I/O: a TypeError or RangeError
@@ -28,12 +23,8 @@ export function checkTransport(
 ): void {
   const { path, tls } = target;
   if (path !== undefined) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(
-        `Cannot ${action}: path must be a non-empty string, got ${show(path)}`,
-      );
-    }
-    const bytes = new TextEncoder().encode(path).length;
+    checkText(path, "path", action);
+    const bytes = new TextEncoder().encode(path as string).length;
     if (bytes > UNIX_PATH_MAX) {
       throw new RangeError(
         `Cannot ${action}: a Unix socket path is at most ${UNIX_PATH_MAX} bytes, got ${bytes} bytes`,
@@ -65,24 +56,11 @@ export function checkTransport(
       );
     }
     const { caCerts, serverName, alpnProtocols } = tls as TlsConnectOptions;
-    if (caCerts !== undefined && !isStringArray(caCerts)) {
-      throw new TypeError(
-        `Cannot ${action}: tls.caCerts must be an array of PEM strings, got ${
-          show(caCerts)
-        }`,
-      );
+    checkStrings(caCerts, "tls.caCerts", action, "an array of PEM strings");
+    if (serverName !== undefined) {
+      checkText(serverName, "tls.serverName", action);
     }
-    if (
-      serverName !== undefined &&
-      (typeof serverName !== "string" || serverName === "")
-    ) {
-      throw new TypeError(
-        `Cannot ${action}: tls.serverName must be a non-empty string, got ${
-          show(serverName)
-        }`,
-      );
-    }
-    checkAlpn(alpnProtocols, action);
+    checkStrings(alpnProtocols, "tls.alpnProtocols", action);
     return;
   }
   if (typeof tls !== "object" || tls === null) {
@@ -94,24 +72,12 @@ export function checkTransport(
   }
   const { cert, key, alpnProtocols } = tls as TlsListenOptions;
   for (const [name, value] of [["cert", cert], ["key", key]] as const) {
-    if (typeof value !== "string" || value === "") {
-      throw new TypeError(
-        `Cannot ${action}: tls.${name} must be a PEM string (the file's contents, not its path), got ${
-          show(value)
-        }`,
-      );
-    }
-  }
-  checkAlpn(alpnProtocols, action);
-}
-
-/** Throws unless `alpnProtocols` is undefined or an array of strings. */
-function checkAlpn(alpnProtocols: unknown, action: string): void {
-  if (alpnProtocols !== undefined && !isStringArray(alpnProtocols)) {
-    throw new TypeError(
-      `Cannot ${action}: tls.alpnProtocols must be an array of strings, got ${
-        show(alpnProtocols)
-      }`,
+    checkText(
+      value,
+      `tls.${name}`,
+      action,
+      "a PEM string (the file's contents, not its path)",
     );
   }
+  checkStrings(alpnProtocols, "tls.alpnProtocols", action);
 }

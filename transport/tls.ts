@@ -13,8 +13,7 @@
 //   set on the TCP connection before it is upgraded, and it stays. Server
 //   side, the connections Deno.listenTls accepts keep Nagle's algorithm on
 //   and nothing can turn it off: a second small write before the peer's ACK
-//   may wait up to 40 ms (delayed ACK). Measured: 0.17 ms per write-write-read
-//   round from the client, 44 ms from a listenTls-accepted connection.
+//   may wait up to 40 ms (delayed ACK); BENCHMARKS.md has the figures.
 // - Deno.startTls's connection reports addresses without `transport`
 //   ({ hostname, port }); they are completed to `transport: "tcp"` here.
 // - A TLS peer that closes without close_notify (Python's plain close(), as

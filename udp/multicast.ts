@@ -1,6 +1,7 @@
 // Multicast group membership of a UDP socket.
 
 import { closedError, toSocketError } from "../io/runtime_errors.ts";
+import { checkInteger } from "../io/validate.ts";
 import { isIpv4, isMulticast } from "./address.ts";
 
 /**
@@ -122,12 +123,16 @@ function membershipOf(
     setLoopback: (loopback) =>
       run("set loopback", () => membership.setLoopback(loopback)),
     setTTL: (ttl) => {
-      if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) {
-        return Promise.reject(
-          new RangeError(
-            `Cannot set TTL for multicast group ${group}: ttl must be an integer from 0 to 255, got ${ttl}`,
-          ),
+      try {
+        checkInteger(
+          ttl,
+          0,
+          255,
+          "ttl",
+          `set TTL for multicast group ${group}`,
         );
+      } catch (error) {
+        return Promise.reject(error);
       }
       if (!("setTTL" in membership)) {
         return Promise.reject(

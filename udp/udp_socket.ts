@@ -3,10 +3,16 @@
 
 import { SocketError } from "../errors.ts";
 import { canonicalIp } from "./address.ts";
-import { canceled, closedError, toSocketError } from "../io/runtime_errors.ts";
+import {
+  canceled,
+  closedError,
+  closeQuietly,
+  toSocketError,
+} from "../io/runtime_errors.ts";
 import { type CallOptions, WaitQueue } from "../io/wait_queue.ts";
 import { untilClosed } from "../io/iterate.ts";
 import {
+  checkCount,
   checkDuration,
   checkHostname,
   checkPort,
@@ -137,17 +143,11 @@ interface Peer {
 }
 
 function checkMaxBytes(maxBytes: unknown): number {
-  if (
-    typeof maxBytes !== "number" || !Number.isInteger(maxBytes) || maxBytes < 0
-  ) {
-    throw new RangeError(
-      `Cannot ${RECEIVE}: maxBytes must be a non-negative integer, got ${
-        String(maxBytes)
-      }`,
-    );
-  }
   // No datagram is longer than 65535 bytes, and the buffer holds 65536.
-  return Math.min(maxBytes, DEFAULT_MAX_BYTES);
+  return Math.min(
+    checkCount(maxBytes, 0, "maxBytes", RECEIVE),
+    DEFAULT_MAX_BYTES,
+  );
 }
 
 function toDatagram(received: Received, maxBytes: number): Datagram {
@@ -566,11 +566,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     this.#closed = true;
     this.#ready = [];
     this.#error = undefined;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed underneath: nothing to release.
-    }
+    closeQuietly(this.#conn);
     this.#waiters.close(closedError(RECEIVE));
   }
 
