@@ -1,4 +1,4 @@
-// Argument checks shared by tcp.ts, udp.ts and the socket: one message style,
+// Argument checks shared by the transports, sockets and servers: one message style,
 // "Cannot <action>: <name> must be <rule>, got <value>", and every check made
 // before any I/O, so a bad argument never leaks a connection.
 

@@ -1,4 +1,4 @@
-// Address helpers for udp.ts: the comparison behind the connected mode and
+// Address helpers for the UDP socket: the comparison behind the connected mode and
 // the multicast checks. Private: never re-exported.
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
