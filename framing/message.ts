@@ -131,21 +131,26 @@ class JsonHead {
         "Cannot encode message: the header must be an object",
       );
     }
-    const sizeKey = this.sizeKey;
-    let root = true;
-    const text = JSON.stringify(header, function (_key, value: unknown) {
-      // The first call is the header itself, after its toJSON (if any).
-      if (!root) return value;
-      root = false;
-      if (!isPlainObject(value)) {
-        throw new TypeError(
-          `Cannot encode message: the header must serialise to a JSON object, but its toJSON() returned ${
-            describe(value)
-          }`,
-        );
-      }
-      return { ...value, [sizeKey]: size };
-    });
+    // As JSON.stringify: the header's toJSON (own or inherited) first, once.
+    const toJSON = header.toJSON;
+    const root: unknown = typeof toJSON === "function"
+      ? toJSON.call(header, "")
+      : header;
+    if (!isPlainObject(root)) {
+      throw new TypeError(
+        `Cannot encode message: the header must serialise to a JSON object, but its toJSON() returned ${
+          describe(root)
+        }`,
+      );
+    }
+    const fields: Record<string, unknown> = {
+      ...root,
+      [this.sizeKey]: size,
+    };
+    // A toJSON the copy kept would be called again: JSON.stringify calls it
+    // once, and a function is never written anyway.
+    if (typeof fields.toJSON === "function") delete fields.toJSON;
+    const text = JSON.stringify(fields);
     const json = utf8Encoder.encode(text);
     if (json.length > this.#maxHeaderBytes) {
       throw tooLarge(

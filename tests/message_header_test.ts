@@ -56,6 +56,9 @@ const LYING_HEADERS: [string, () => Record<string, unknown>][] = [
     }
     return new Header() as unknown as Record<string, unknown>;
   }],
+  ["a toJSON returning an object with a toJSON of its own", () => ({
+    toJSON: () => ({ name: "a.txt", toJSON: () => ({ size: 3 }) }),
+  })],
   ["an own enumerable getter for size", () => ({
     name: "a.txt",
     get size() {
