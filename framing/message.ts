@@ -35,11 +35,12 @@ import {
   utf8Encoder,
 } from "./types.ts";
 import {
-  byteOrderHint,
   checkLimit,
   DEFAULT_MAX_FRAME_BYTES,
   KiB,
+  lengthHint,
   payloadLength,
+  peerHint,
   tooLarge,
 } from "./_limits.ts";
 import { type LengthHeader, lengthHeader } from "./_uint.ts";
@@ -181,7 +182,7 @@ class JsonHead {
         "decode message: header length announces",
         length,
         this.#maxHeaderBytes,
-        byteOrderHint(
+        lengthHint(
           bytes,
           offset,
           this.#headerLength.littleEndian,
@@ -202,7 +203,7 @@ class JsonHead {
         "BAD_HEADER",
         `Cannot decode message: the header is not valid UTF-8 JSON (${
           (error as Error).message
-        })`,
+        })${peerHint(bytes, offset)}`,
         { cause: error },
       );
     }
