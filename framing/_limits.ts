@@ -68,6 +68,102 @@ export function byteOrderHint(
     : ` (read little-endian it would be ${other} bytes: does the peer use struct.pack("i")?)`;
 }
 
+/** TLS record content types, by their first byte. */
+const TLS_RECORDS: Record<number, string> = {
+  0x14: "change_cipher_spec",
+  0x15: "alert",
+  0x16: "handshake",
+  0x17: "application_data",
+};
+
+/** What an HTTP/1.x request or status line starts with. */
+const HTTP_STARTS = [
+  "HTTP/",
+  "GET ",
+  "POST ",
+  "PUT ",
+  "HEAD ",
+  "DELETE ",
+  "OPTIONS ",
+  "PATCH ",
+  "CONNECT ",
+  "TRACE ",
+].map((start) => [...start].map((char) => char.charCodeAt(0)));
+
+/** `bytes[offset]` and on, `count` at most, as hex: "16 03 01". */
+function hex(bytes: Uint8Array, offset: number, count: number): string {
+  return [...bytes.subarray(offset, offset + count)]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join(" ");
+}
+
+/**
+ * The end of a FrameError message for a header that reads as another
+ * protocol: the start of a TLS record (a content type 0x14-0x17, then 0x03
+ * and a minor version 0x00-0x04: `16 03 01` begins a ClientHello, `15 03 03`
+ * an alert) or an HTTP/1.x request or status line (`GET `, `HTTP/`, ...).
+ * These are the usual reasons a length header makes no sense: a plaintext
+ * client of a TLS server (or the reverse), or a web browser or HTTP server
+ * at the other end. Needs 2 bytes at `offset` for TLS and 4 for HTTP; uses
+ * what there is beyond. Empty when the bytes read as neither.
+ */
+export function peerHint(bytes: Uint8Array, offset: number): string {
+  const available = bytes.length - offset;
+  if (available < 2) return "";
+  const first = bytes[offset];
+  const record = TLS_RECORDS[first];
+  if (
+    record !== undefined && bytes[offset + 1] === 0x03 &&
+    (available < 3 || bytes[offset + 2] <= 0x04)
+  ) {
+    return ` (the bytes ${
+      hex(bytes, offset, Math.min(available, 5))
+    } look like a TLS ${record} record: the peer seems to speak TLS. Is the server a TLS one? connect with tls. A TLS client? listen with tls)`;
+  }
+  if (available < 4) return "";
+  for (const start of HTTP_STARTS) {
+    const count = Math.min(start.length, available);
+    let matches = true;
+    for (let i = 0; i < count && matches; i++) {
+      matches = bytes[offset + i] === start[i];
+    }
+    if (matches) {
+      return ` (the bytes look like HTTP, "${
+        line(bytes, offset)
+      }": the peer seems to speak HTTP, not this framing)`;
+    }
+  }
+  return "";
+}
+
+/** The printable ASCII at `offset`, up to a line end, 40 characters at most. */
+function line(bytes: Uint8Array, offset: number): string {
+  let text = "";
+  for (let i = offset; i < bytes.length && text.length < 40; i++) {
+    const byte = bytes[i];
+    if (byte < 0x20 || byte > 0x7e) break;
+    text += String.fromCharCode(byte);
+  }
+  return text.length === 40 ? `${text}...` : text;
+}
+
+/**
+ * The end of a FRAME_TOO_LARGE message for a 4-byte length at `offset`:
+ * {@linkcode peerHint} when the bytes read as TLS or HTTP (read the other way
+ * round they may well fit, and struct.pack("i") would then be the wrong
+ * lead), else {@linkcode byteOrderHint}.
+ */
+export function lengthHint(
+  bytes: Uint8Array,
+  offset: number,
+  littleEndian: boolean,
+  limit: number,
+  included = 0,
+): string {
+  return peerHint(bytes, offset) ||
+    byteOrderHint(bytes, offset, littleEndian, limit, included);
+}
+
 /** FRAME_TOO_LARGE for `size` bytes over `limit`; `hint` ends the message. */
 export function tooLarge(
   what: string,

@@ -39,9 +39,10 @@
 import { FrameError } from "../errors.ts";
 import { BuiltinCodec, type DecodeState, type Framing, view } from "./types.ts";
 import {
-  byteOrderHint,
   frameLimit,
+  lengthHint,
   payloadLength,
+  peerHint,
   tooLarge,
 } from "./_limits.ts";
 import { lengthHeader, type ReadUint, type WriteUint } from "../bytes/uint.ts";
@@ -157,13 +158,15 @@ class LengthPrefixedFraming extends BuiltinCodec<Uint8Array> {
         length,
         this.#maxFrameBytes,
         headerBytes === 4
-          ? byteOrderHint(
+          ? lengthHint(
             bytes,
             offset,
             !this.#bigEndian32,
             this.#maxFrameBytes,
             this.#included,
           )
+          : headerBytes > 1
+          ? peerHint(bytes, offset)
           : "",
       );
     }

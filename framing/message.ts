@@ -35,10 +35,11 @@ import {
   utf8Encoder,
 } from "./types.ts";
 import {
-  byteOrderHint,
   checkLimit,
   DEFAULT_MAX_FRAME_BYTES,
+  lengthHint,
   payloadLength,
+  peerHint,
   tooLarge,
 } from "./_limits.ts";
 import { type LengthHeader, lengthHeader } from "../bytes/uint.ts";
@@ -116,16 +117,42 @@ class JsonHead {
     this.#maxHeaderBytes = maxHeaderBytes;
   }
 
-  /** The JSON bytes of `header` with its size key set; checks the header limit. */
+  /**
+   * The JSON bytes of `header` with its size key set to `size`; checks the
+   * header limit. The header is serialised as `JSON.stringify` would (its
+   * `toJSON`, its own enumerable properties, getters among them), and the
+   * size key is set on what that gives, after any `toJSON`: whatever the
+   * object says, the size on the wire is `size`, so a header cannot announce
+   * a body other than the one sent (a shorter one would make the rest of the
+   * body read as further frames).
+   */
   encodeJson(header: Record<string, unknown>, size: number): Uint8Array {
     if (!isPlainObject(header)) {
       throw new TypeError(
         "Cannot encode message: the header must be an object",
       );
     }
-    const json = utf8Encoder.encode(
-      JSON.stringify({ ...header, [this.sizeKey]: size }),
-    );
+    // As JSON.stringify: the header's toJSON (own or inherited) first, once.
+    const toJSON = header.toJSON;
+    const root: unknown = typeof toJSON === "function"
+      ? toJSON.call(header, "")
+      : header;
+    if (!isPlainObject(root)) {
+      throw new TypeError(
+        `Cannot encode message: the header must serialise to a JSON object, but its toJSON() returned ${
+          kindOf(root)
+        }`,
+      );
+    }
+    const fields: Record<string, unknown> = {
+      ...root,
+      [this.sizeKey]: size,
+    };
+    // A toJSON the copy kept would be called again: JSON.stringify calls it
+    // once, and a function is never written anyway.
+    if (typeof fields.toJSON === "function") delete fields.toJSON;
+    const text = JSON.stringify(fields);
+    const json = utf8Encoder.encode(text);
     if (json.length > this.#maxHeaderBytes) {
       throw tooLarge(
         "encode message header",
@@ -155,7 +182,7 @@ class JsonHead {
         "decode message: header length announces",
         length,
         this.#maxHeaderBytes,
-        byteOrderHint(
+        lengthHint(
           bytes,
           offset,
           this.#headerLength.littleEndian,
@@ -176,7 +203,7 @@ class JsonHead {
         "BAD_HEADER",
         `Cannot decode message: the header is not valid UTF-8 JSON (${
           (error as Error).message
-        })`,
+        })${peerHint(bytes, offset)}`,
         { cause: error },
       );
     }
@@ -325,6 +352,15 @@ class MessageFramingImpl extends BuiltinCodec<Message>
  * file content" protocol of file transfer. `encode` sets the header's `size`
  * from the body; the decoded header keeps it.
  *
+ * What `encode` writes is what `decode` gives back: the header is serialised
+ * as `JSON.stringify` would serialise it (its `toJSON`, its own enumerable
+ * properties and getters; a class instance's prototype getters are not
+ * written), and then `size` is set to the body's length, replacing whatever
+ * the header, its getters or its `toJSON` said. So a header cannot announce
+ * a shorter body and smuggle the rest of the body in as further frames. A
+ * header whose `toJSON` returns something other than an object (a `Date`, a
+ * string, an array) is a `TypeError`, as is a header that is not an object.
+ *
  * A header that is not UTF-8 JSON, not an object, or has a `size` that is not
  * a non-negative safe integer is `BAD_HEADER`; a `size` over `maxBodyBytes`
  * is `FRAME_TOO_LARGE`, thrown before the body arrives. A header length over
@@ -337,6 +373,20 @@ class MessageFramingImpl extends BuiltinCodec<Message>
  * @returns The framing, with `head` for streaming bodies.
  * @throws {RangeError} A limit is not a non-negative safe integer.
  * @throws {TypeError} `sizeKey` is not a non-empty string.
+ *
+ * @example The size on the wire is the body's, whatever the header says
+ * ```ts
+ * import { FrameDecoder, message } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const framing = message();
+ * const header = { name: "a.txt", toJSON: () => ({ name: "a.txt", size: 3 }) };
+ * const bytes = framing.encode({ header, body: new Uint8Array(10) });
+ * const decoded = new FrameDecoder(framing).push(bytes);
+ * assertEquals(decoded.length, 1); // one message, not a 3-byte one and junk
+ * assertEquals(decoded[0].header, { name: "a.txt", size: 10 });
+ * assertEquals(decoded[0].body.length, 10);
+ * ```
  *
  * @example A file name and its content
  * ```ts

@@ -1,10 +1,12 @@
-// The tutorials' own programs against our examples (issue #14). Each Python
-// program below is one of the five tutorials in ../shared/seeds/, ported to
-// Python 3 with the smallest changes: print(), .encode(), the address
-// 127.0.0.1 and the port passed in as sys.argv[1]. Buffer sizes and logic are
-// the tutorials'. The upload pair is the one tutorial 003 describes (header
-// length, header dict, file content), written the way those tutorials write
-// it. Every other change is named where it is made.
+// The tutorials' own programs against our examples (issues #14, #23). Each
+// Python program is a file in examples/tutorials/: one of the five tutorials
+// in shared/seeds/, ported to Python 3 with the smallest changes (each
+// file's header names them), its hard-coded port overridable through
+// TUTORIAL_PORT, which the tests set to a free port. The upload pair and the
+// packed-messages client are the protocols tutorial 003 describes, written
+// the way those tutorials write their programs. Changes a test makes to a
+// program (another format, a lying size) are made with edit(), which fails
+// if the text it changes is gone.
 //
 // The examples run as child processes with exactly the permission flags of
 // their headers' `// Run:` lines (port 9000 and the sample paths replaced by
@@ -27,152 +29,77 @@ import {
   runLines,
   substitute,
 } from "./_examples_process.ts";
-import { connect, FrameError, lengthPrefixed, message, serve } from "../mod.ts";
+import {
+  connect,
+  FrameError,
+  lengthPrefixed,
+  listen,
+  message,
+  serve,
+} from "../mod.ts";
 
 // --- the tutorials' programs ---------------------------------------------
 
+const TUTORIALS = new URL("../examples/tutorials/", import.meta.url);
+
+/**
+ * The program examples/tutorials/`name`, to run with `runPython(code,
+ * port, second?)`: the files keep the tutorials' hard-coded ports (and
+ * file, and format) and take overrides from the environment, so a prelude
+ * sets TUTORIAL_PORT from sys.argv[1] (and `second` from sys.argv[2]). The
+ * program after the prelude is the file, byte for byte.
+ */
+function tutorial(
+  name: string,
+  second?: "TUTORIAL_FILE" | "TUTORIAL_FORMAT",
+): string {
+  const code = Deno.readTextFileSync(new URL(name, TUTORIALS));
+  return `import os as _os, sys as _sys
+_os.environ['TUTORIAL_PORT'] = _sys.argv[1]
+${second ? `_os.environ['${second}'] = _sys.argv[2]\n` : ""}${code}`;
+}
+
+/** `code` with `from` replaced by `to`; fails if `from` is not there. */
+function edit(code: string, from: string, to: string): string {
+  assertStringIncludes(code, from);
+  return code.replace(from, to);
+}
+
 /** 001: the "low version" phone server: one call, one message. */
-const PHONE_SERVER_ONCE = `#_*_coding:utf-8_*_
-import socket, sys
-ip_port=('127.0.0.1',int(sys.argv[1])) #电话卡
-BUFSIZE=1024 #收发消息的尺寸
-s=socket.socket(socket.AF_INET,socket.SOCK_STREAM) #买手机
-s.bind(ip_port) #手机插卡
-s.listen(5) #手机待机
-conn,addr=s.accept() #手机接电话
-print('接到来自%s的电话' %addr[0])
-msg=conn.recv(BUFSIZE) #听消息,听话
-print(msg,type(msg))
-conn.send(msg.upper()) #发消息,说话
-conn.close() #挂电话
-s.close() #手机关机
-`;
+const PHONE_SERVER_ONCE = tutorial("phone_server_once.py");
 
 /** 001: the one-shot phone client, with connect_ex. */
-const PHONE_CLIENT_ONCE = `#_*_coding:utf-8_*_
-import socket, sys
-ip_port=('127.0.0.1',int(sys.argv[1]))
-BUFSIZE=1024
-s=socket.socket(socket.AF_INET,socket.SOCK_STREAM)
-s.connect_ex(ip_port) #拨电话
-s.send('LHF nb'.encode('utf-8')) #发消息,说话(只能发送字节类型)
-feedback=s.recv(BUFSIZE) #收消息,听话
-print(feedback.decode('utf-8'))
-s.close() #挂电话
-`;
+const PHONE_CLIENT_ONCE = tutorial("phone_client.py");
 
 /** 001: the server with a connection loop and a communication loop. */
-const PHONE_SERVER_LOOP = `import socket, sys
-phone = socket.socket(socket.AF_INET, socket.SOCK_STREAM) #买手机
-phone.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1) #就是它,在bind前加
-phone.bind(("127.0.0.1", int(sys.argv[1]))) #插入手机卡
-phone.listen(5) #开机
-while True: #链接循环
-    conn, addr = phone.accept() #接电话
-    print("client :", addr)
-    while True: #通讯循环
-        try:
-            data = conn.recv(1024) #收消息
-            if not data:
-                break #针对linux,客户端断开链接的异常处理
-            print("from client msg: %s" % data)
-            conn.send(data.upper()) #发消息
-        except Exception:
-            break
-    conn.close() #挂电话
-phone.close() #关机
-`;
+const PHONE_SERVER_LOOP = tutorial("phone_server.py");
 
 /**
  * 001: the client's `while True` loop, fed from stdin. It has no way out:
  * at the end of its input, `input()` raises EOFError (exit status 1).
  */
-const PHONE_CLIENT_LOOP = `import socket, sys
-client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-client.connect(("127.0.0.1", int(sys.argv[1]))) #拨通电话
-while True:
-    msg = input(">>>: ")
-    client.send(msg.encode("utf-8"))
-    data = client.recv(1024)
-    print(data)
-client.close()
-`;
+const PHONE_CLIENT_LOOP = tutorial("phone_client_loop.py");
 
 /** 003: the TCP server (one message, answered "hi"). */
-const TCP_SERVER_003 = `import socket, sys
-sk = socket.socket()
-sk.bind(('127.0.0.1',int(sys.argv[1])))
-sk.listen()
-conn,addr = sk.accept()
-ret = conn.recv(1024)
-print(ret)
-conn.send(b'hi')
-conn.close()
-sk.close()
-`;
+const TCP_SERVER_003 = tutorial("tcp_server.py");
 
 /** 003: the TCP client. */
-const TCP_CLIENT_003 = `import socket, sys
-sk = socket.socket()
-sk.connect(('127.0.0.1',int(sys.argv[1])))
-sk.send(b'hello!')
-ret = sk.recv(1024)
-print(ret)
-sk.close()
-`;
+const TCP_CLIENT_003 = tutorial("tcp_client.py");
 
 /** 004: the TCP client: sends and leaves without reading a reply. */
-const TCP_CLIENT_004 = `import socket, sys
-sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server_address = ('127.0.0.1', int(sys.argv[1]))
-sock.connect(server_address)
-
-message = 'hello,world'
-sock.sendall(message.encode())
-`;
+const TCP_CLIENT_004 = tutorial("tcp_client_004.py");
 
 /** 001: the UDP server: recvfrom(1024), reply upper-cased, forever. */
-const UDP_SERVER_001 = `#_*_coding:utf-8_*_
-import socket, sys
-ip_port=('127.0.0.1',int(sys.argv[1]))
-BUFSIZE=1024
-udp_server_client=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
-udp_server_client.bind(ip_port)
-while True:
-    msg,addr=udp_server_client.recvfrom(BUFSIZE)
-    print(msg,addr)
-    udp_server_client.sendto(msg.upper(),addr)
-`;
+const UDP_SERVER_001 = tutorial("udp_server.py");
 
 /** 003: the UDP server: one datagram, answered "hi". */
-const UDP_SERVER_003 = `import socket, sys
-sk = socket.socket(type=socket.SOCK_DGRAM)
-sk.bind(('127.0.0.1',int(sys.argv[1])))
-msg,addr = sk.recvfrom(1024)
-print(msg)
-sk.sendto(b'hi',addr)
-sk.close()
-`;
+const UDP_SERVER_003 = tutorial("udp_server_003.py");
 
 /** 003: the UDP client: sendto, then recv(1024). */
-const UDP_CLIENT_003 = `import socket, sys
-sk = socket.socket(type=socket.SOCK_DGRAM)
-sk.sendto(b'hello',('127.0.0.1',int(sys.argv[1])))
-msg = sk.recv(1024)
-print(msg.decode('utf-8'))
-sk.close()
-`;
+const UDP_CLIENT_003 = tutorial("udp_client.py");
 
 /** 004: the UDP client: one sendto, nothing received. */
-const UDP_CLIENT_004 = `import socket, sys
-
-sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-server_address = ('127.0.0.1', int(sys.argv[1]))
-#sock.connect(server_address)
-
-message = 'hello,world'
-sock.sendto(message.encode(), server_address)
-`;
+const UDP_CLIENT_004 = tutorial("udp_client_004.py");
 
 /**
  * 004's client, then the receive of 004's server: `recvfrom(3)`, a buffer
@@ -184,52 +111,17 @@ print(data)
 `;
 
 /** 003's UDP client sending 000's empty datagram: `sendto(b'')` still sends one. */
-const UDP_CLIENT_EMPTY = UDP_CLIENT_003.replace("b'hello'", "b''");
+const UDP_CLIENT_EMPTY = edit(UDP_CLIENT_003, "sendto(b'hello'", "sendto(b''");
 
 /**
  * 003's "custom protocol 2", the upload: the header dict's byte length
  * (struct.pack('i'): native order, little-endian here), the dict (file name
  * and size), then the content. sys.argv[2] is the file.
  */
-const UPLOAD_CLIENT = `import socket, struct, json, os, sys
-sk = socket.socket()
-sk.connect(('127.0.0.1', int(sys.argv[1])))
-filepath = sys.argv[2]
-filename = os.path.basename(filepath)
-filesize = os.path.getsize(filepath)
-dic = {'filename': filename, 'filesize': filesize}
-str_dic = json.dumps(dic)
-b_dic = str_dic.encode('utf-8')
-len_dic = len(b_dic)
-bytes_len = struct.pack('i', len_dic)
-sk.send(bytes_len)
-sk.send(b_dic)
-with open(filepath, 'rb') as f:
-    while filesize > 0:
-        content = f.read(1024)
-        sk.send(content)
-        filesize -= len(content)
-sk.close()
-`;
+const UPLOAD_CLIENT = tutorial("upload_client.py", "TUTORIAL_FILE");
 
 /** The upload's receiving side: writes the file into its working directory. */
-const UPLOAD_SERVER = `import socket, struct, json, sys
-sk = socket.socket()
-sk.bind(('127.0.0.1', int(sys.argv[1])))
-sk.listen()
-conn, addr = sk.accept()
-bytes_len = conn.recv(4)
-len_dic = struct.unpack('i', bytes_len)[0]
-str_dic = conn.recv(len_dic).decode('utf-8')
-dic = json.loads(str_dic)
-with open(dic['filename'], 'wb') as f:
-    while dic['filesize'] > 0:
-        content = conn.recv(1024)
-        f.write(content)
-        dic['filesize'] -= len(content)
-conn.close()
-sk.close()
-`;
+const UPLOAD_SERVER = tutorial("upload_server.py");
 
 /**
  * 003's "custom protocol 1", the sticky-packet fix: each message after a
@@ -237,15 +129,10 @@ sk.close()
  * The messages are "message <i> " repeated i % 5 times (so every fifth is
  * empty); sys.argv[2] is the format ('i', or '!i').
  */
-const PACKED_MESSAGES_CLIENT = `import socket, struct, sys
-sk = socket.socket()
-sk.connect(('127.0.0.1', int(sys.argv[1])))
-for i in range(1000):
-    msg = ('message %d ' % i * (i % 5)).encode('utf-8')
-    sk.send(struct.pack(sys.argv[2], len(msg)))
-    sk.send(msg)
-sk.close()
-`;
+const PACKED_MESSAGES_CLIENT = tutorial(
+  "packed_messages_client.py",
+  "TUTORIAL_FORMAT",
+);
 
 const EXPECTED_MESSAGES = Array.from(
   { length: 1000 },
@@ -619,7 +506,7 @@ Deno.test("file_transfer.ts receive: the tutorial's upload, struct.pack('i') and
   const uploads: [string, string][] = [
     [UPLOAD_CLIENT, "photo.jpg"],
     [
-      UPLOAD_CLIENT.replace("struct.pack('i'", "struct.pack('!i'"),
+      edit(UPLOAD_CLIENT, "struct.pack('i'", "struct.pack('!i'"),
       "network.bin",
     ],
     [UPLOAD_CLIENT, "empty.txt"],
@@ -645,7 +532,8 @@ Deno.test("file_transfer.ts receive: the tutorial's upload, struct.pack('i') and
   // one change: `filesize + 1000` in the dict). Nothing is left behind.
   {
     await using client = runPython(
-      UPLOAD_CLIENT.replace(
+      edit(
+        UPLOAD_CLIENT,
         "'filesize': filesize}",
         "'filesize': filesize + 1000}",
       ),
@@ -921,4 +809,62 @@ Deno.test("serve() with the default framing: struct.pack('!i') works as is, stru
       );
     }
   }
+});
+
+// --- the files themselves, and TIME_WAIT ----------------------------------
+
+Deno.test("every tutorial program the README names is a file in examples/tutorials/, with its origin and a command to run against it", async () => {
+  const readme = await Deno.readTextFile(
+    new URL("../README.md", import.meta.url),
+  );
+  const section = readme.slice(
+    readme.indexOf("## From the tutorials"),
+    readme.indexOf("## Running on a network"),
+  );
+  const named = new Set(section.match(/\b[a-z0-9_]+\.py\b/g));
+  const files = new Set<string>();
+  for await (const entry of Deno.readDir(TUTORIALS)) {
+    if (entry.name.endsWith(".py")) files.add(entry.name);
+  }
+  assert(named.size >= 14, [...named].join(", "));
+  assertEquals([...named].filter((name) => !files.has(name)), []);
+  assertEquals([...files].filter((name) => !named.has(name)), []);
+  for (const name of files) {
+    const code = await Deno.readTextFile(new URL(name, TUTORIALS));
+    // Its header names the tutorial it comes from.
+    assertMatch(
+      code.replaceAll("\n# ", " "),
+      /shared\/ ?seeds 00[0-4]\b/,
+      name,
+    );
+    assertMatch(code, /^# Against it: (deno|a server)/m, name);
+    assertStringIncludes(code, "TUTORIAL_PORT", name);
+  }
+});
+
+Deno.test("TIME_WAIT: a tutorial server without SO_REUSEADDR cannot rebind a port it just closed first; listen() and phone_server.py can", async () => {
+  const port = freeTcpPort();
+  {
+    // The server hangs up first: its side of the connection is in TIME_WAIT.
+    using server = listen({ port });
+    const accepted = server.accept();
+    await using client = await connect({ port, timeout: 5000 });
+    const peer = await accepted;
+    peer.close();
+    client.timeout = 5000;
+    assertEquals(await client.recv(), null);
+  }
+  const { code, stderr } = await within(
+    runPython(TCP_SERVER_003, `${port}`).finish(),
+    15_000,
+    "tcp_server.py",
+  );
+  assertEquals(code, 1);
+  assertStringIncludes(stderr, "Address already in use");
+  // Our listen() binds it again at once...
+  listen({ port }).close();
+  // ...and so does the tutorial's server with its setsockopt line.
+  await using looping = runPython(PHONE_SERVER_LOOP, `${port}`);
+  await bound(port, "tcp");
+  looping.kill();
 });

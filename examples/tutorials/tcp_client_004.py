@@ -1,0 +1,18 @@
+# The TCP client of tutorial 004 (shared/seeds 004): connects, sends
+# 'hello,world' and leaves without reading. Ported to Python 3: the message
+# encoded (sendall takes bytes), the tutorial's LAN address 192.168.33.5
+# replaced by 127.0.0.1 (the other end runs on this machine). Port 6666 as
+# in the tutorial; the environment variable TUTORIAL_PORT overrides it (the
+# tests use a free port).
+#
+# Against it: deno run --allow-net=127.0.0.1:6666 examples/phone.ts server --port 6666
+import os
+import socket
+
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server_address = ('127.0.0.1', int(os.environ.get('TUTORIAL_PORT', 6666)))
+sock.connect(server_address)
+
+message = 'hello,world'
+sock.sendall(message.encode())
