@@ -49,8 +49,11 @@ export {
   type ListenOptions,
   serve,
   type ServeLoopOptions,
+  type ServeModule,
   type ServeOptions,
   type Server,
+  serveWorkers,
+  type ServeWorkersOptions,
   type SocketOptions,
   type StartTlsOptions,
   StreamServer,
@@ -64,6 +67,7 @@ export {
   type UnixConnectOptions,
   type UnixListenOptions,
   type UnixServeOptions,
+  WorkerGroup,
 } from "./tcp.ts";
 export {
   bindUdp,

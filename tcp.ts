@@ -45,4 +45,10 @@ export {
   type Server,
   type UnixServeOptions,
 } from "./socket/serve.ts";
+export {
+  type ServeModule,
+  serveWorkers,
+  type ServeWorkersOptions,
+  WorkerGroup,
+} from "./socket/workers.ts";
 export { TcpServer, TcpSocket } from "./socket/deprecated.ts";

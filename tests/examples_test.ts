@@ -30,6 +30,7 @@ const text = (bytes: Uint8Array | null) =>
 
 const EXAMPLES = [
   "echo",
+  "echo_workers",
   "echo_client",
   "upper_chat",
   "udp_echo",
@@ -150,6 +151,30 @@ Deno.test("echo.ts serves many clients at once and stops on SIGINT", async () =>
   }
   await server.waitFor(/left after/);
   await interrupt(server);
+});
+
+Deno.test("echo_workers.ts serves one port from two workers and stops on SIGINT", async () => {
+  const port = freeTcpPort();
+  await using server = start(await runLine("echo_workers"), {
+    port,
+    extra: ["--workers", "2"],
+  });
+  await server.waitFor(new RegExp(`on 127\\.0\\.0\\.1:${port}, 2 workers`));
+  for (let i = 0; i < 12; i++) {
+    await using client = await connect({ port, timeout: 5000 });
+    client.timeout = 5000;
+    await client.sendFrame(encoder.encode(`frame ${i}`));
+    assertEquals(text(await client.recvFrame()), `frame ${i}`);
+  }
+  server.kill("SIGINT");
+  assertEquals((await server.exit()).code, 0, server.describe());
+  const served = server.lines.find((line) =>
+    line.startsWith("connections served")
+  );
+  assert(served !== undefined, server.describe());
+  const counts = served.split(": ")[1].split(", ").map(Number);
+  assertEquals(counts.length, 2);
+  assertEquals(counts[0] + counts[1], 12);
 });
 
 Deno.test("echo_client.ts sends arguments and stdin lines as frames", async () => {

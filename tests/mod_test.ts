@@ -32,6 +32,8 @@ export type PinnedTypes = [
   Api.RecvFromOptions,
   Api.Server,
   Api.ServeLoopOptions,
+  Api.ServeModule,
+  Api.ServeWorkersOptions,
   Api.ServeOptions,
   Api.SocketErrorCode,
   Api.SocketOptions,
@@ -82,7 +84,9 @@ Deno.test("mod.ts exports exactly the public API", () => {
       "connect",
       "listen",
       "serve",
+      "serveWorkers",
       "tryConnect",
+      "WorkerGroup",
     ].sort(),
   );
 });
@@ -92,16 +96,21 @@ Deno.test("the ./framing entry exports the codecs and nothing that needs Deno", 
 });
 
 Deno.test("the ./tcp and ./udp entries export their part of the API", () => {
-  assertEquals(Object.keys(tcp).sort(), [
-    "StreamServer",
-    "StreamSocket",
-    "TcpServer",
-    "TcpSocket",
-    "connect",
-    "listen",
-    "serve",
-    "tryConnect",
-  ]);
+  assertEquals(
+    Object.keys(tcp).sort(),
+    [
+      "StreamServer",
+      "StreamSocket",
+      "TcpServer",
+      "TcpSocket",
+      "WorkerGroup",
+      "connect",
+      "listen",
+      "serve",
+      "serveWorkers",
+      "tryConnect",
+    ].sort(),
+  );
   assertEquals(Object.keys(udp).sort(), [
     "MAX_DATAGRAM_BYTES",
     "UdpSocket",

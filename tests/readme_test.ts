@@ -80,6 +80,10 @@ const RUN: Record<string, Expectation> = {
 };
 
 const IGNORED: Record<string, string> = {
+  "## Servers on every core #1":
+    "a handler module, a file of its own for the workers: examples/echo_workers.ts is this module and program in one, run by tests/examples_test.ts",
+  "## Servers on every core #2":
+    "serves port 9000 until stopped; tests/socket/workers_test.ts runs serveWorkers the same way on a free port",
   "### Protocols you already speak #1":
     "needs a PostgreSQL server on 127.0.0.1:5432; tests/postgres_test.ts runs examples/postgres.ts, the same protocol, against a real one",
   "## UDP #1":

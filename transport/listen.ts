@@ -29,6 +29,15 @@ export function openListener(
   where: string = `listen on ${formatAddress(target)}`,
 ): Deno.Listener {
   const { path, tls, reusePort, backlog } = target;
+  // Without the flag the runtime ends the process on a reusePort listen.
+  if (reusePort && typeof Deno.listenDatagram !== "function") {
+    throw new SocketError(
+      "ENOSYS",
+      `Cannot ${where}: reusePort is an unstable Deno API: run with the ` +
+        '--unstable-net flag, or set "unstable": ["net"] in the deno.json ' +
+        "of your project (a library's deno.json does not apply to your program)",
+    );
+  }
   try {
     if (path !== undefined) {
       return Deno.listen({ transport: "unix", path });
