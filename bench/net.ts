@@ -27,6 +27,8 @@ interface Case {
   metric: string;
   variants: Variant[];
   note: string;
+  /** Which process prints the result; default the client. */
+  reporter?: "server" | "client";
 }
 
 const pair = (variant: string, peerCase?: string): Variant => ({
@@ -154,6 +156,15 @@ const CASES: Case[] = [
     note: "500k x 64 B datagrams: UdpSocket vs Deno.listenDatagram",
   },
   {
+    name: "idle",
+    baseline: "raw",
+    metric: "kibPerConnection",
+    variants: [pair("raw"), pair("raw64k"), pair("ours")],
+    note:
+      "server memory per idle connection (5,000 connections, each sent one frame; lower is better): serve() vs a raw accept loop reading into 1 KiB (raw) or 64 KiB (raw64k)",
+    reporter: "server",
+  },
+  {
     name: "webstreams",
     baseline: "raw",
     metric: "framesPerSecond",
@@ -178,6 +189,8 @@ const DENO_FLAGS = [
   `--allow-write=${UNIX_PATH}`,
   "--allow-env=SCALE,FLOOR_READ",
   "--unstable-net",
+  // The idle case measures memory after a garbage collection.
+  "--v8-flags=--expose-gc",
 ];
 const TIME_LIMIT_MS = 300_000;
 
@@ -279,7 +292,9 @@ async function runOnce(
     const cancelClient = killAfter(client, TIME_LIMIT_MS);
     try {
       return await readUntil(
-        splitLines(client.stdout)[Symbol.asyncIterator](),
+        kase.reporter === "server"
+          ? serverLines
+          : splitLines(client.stdout)[Symbol.asyncIterator](),
         parseResult,
       );
     } finally {

@@ -28,6 +28,7 @@ const ECHO_TRIPS = scaled(100_000);
 const CONC_CONNECTIONS = 500;
 const CONC_TRIPS = scaled(200);
 const UDP_DATAGRAMS = scaled(500_000);
+const IDLE_CONNECTIONS = scaled(5000);
 const UDP_PAYLOAD = 64;
 
 const [caseName, variant, role, portArg] = Deno.args;
@@ -738,6 +739,98 @@ async function webstreamsClient(port: number): Promise<void> {
 
 // ---- dispatch ----
 
+// ---- idle: what an idle served connection costs the server in memory ----
+// The client opens IDLE_CONNECTIONS connections, each sends one 32 B frame and
+// reads its echo; the server then holds them idle, measures its RSS against
+// what it was before the first connection, reports the cost per connection,
+// and closes them. Variants: serve() (ours), a raw accept loop reading into a
+// 1 KiB buffer (raw) or a 64 KiB one (raw64k).
+
+/** RSS once the garbage collector has run (when --expose-gc allows it). */
+async function settledRss(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return Deno.memoryUsage().rss;
+}
+
+async function idleServer(): Promise<void> {
+  const total = IDLE_CONNECTIONS;
+  let echoed = 0;
+  const allIdle = Promise.withResolvers<void>();
+  const count = () => {
+    if (++echoed === total) allIdle.resolve();
+  };
+  const before = await settledRss();
+  let stop: () => Promise<void>;
+  if (variant === "ours") {
+    const server = serve({ port: 0 }, async (socket) => {
+      for await (const frame of socket.frames()) {
+        await socket.sendFrame(frame);
+        count();
+      }
+    });
+    announce(server.addr.port);
+    stop = () => server.shutdown();
+  } else {
+    const size = variant === "raw64k" ? 64 * 1024 : 1024;
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    const conns = new Set<Deno.Conn>();
+    const handle = async (conn: Deno.Conn) => {
+      conns.add(conn);
+      const buffer = new Uint8Array(size);
+      try {
+        for (;;) {
+          const n = await conn.read(buffer);
+          if (n === null) break;
+          await writeAll(conn, buffer.subarray(0, n));
+          count();
+        }
+      } catch {
+        // Closed by stop().
+      } finally {
+        conns.delete(conn);
+      }
+    };
+    (async () => {
+      for (let accepted = 0; accepted < total; accepted++) {
+        handle(await listener.accept());
+      }
+    })();
+    stop = () => {
+      listener.close();
+      for (const conn of conns) conn.close();
+      return Promise.resolve();
+    };
+  }
+  await allIdle.promise;
+  const after = await settledRss();
+  report({ kibPerConnection: (after - before) / 1024 / total });
+  await stop();
+}
+
+async function idleClient(port: number): Promise<void> {
+  const frame = rawFrame(encoder.encode("z".repeat(32)));
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < IDLE_CONNECTIONS; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conns.push(conn);
+    await rawRoundTrip(conn, frame, new Uint8Array(frame.length));
+  }
+  // Held until the server has measured and closes them.
+  await Promise.all(conns.map(async (conn) => {
+    try {
+      while (await conn.read(new Uint8Array(64)) !== null) { /* drain */ }
+    } catch {
+      // Reset by the server: closed all the same.
+    } finally {
+      conn.close();
+    }
+  }));
+}
+
 type Side = () => Promise<void>;
 type ClientSide = (port: number) => Promise<void>;
 const cases: Record<string, [Side, ClientSide]> = {
@@ -750,6 +843,7 @@ const cases: Record<string, [Side, ClientSide]> = {
   concurrency: [concurrencyServer, concurrencyClient],
   udp: [udpServer, udpClient],
   webstreams: [webstreamsServer, webstreamsClient],
+  idle: [idleServer, idleClient],
 };
 
 if (import.meta.main) {
