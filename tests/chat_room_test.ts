@@ -5,20 +5,16 @@
 // started, and give the member that reads every line, in order.
 
 import { connect, delimited, FrameError } from "../mod.ts";
+import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { within } from "./_helpers/async.ts";
+import { KiB, MiB, text, utf8 } from "./_helpers/bytes.ts";
 import {
   ExampleProcess,
   freeTcpPort,
   memoryOf,
   runLines,
   substitute,
-} from "./_examples_process.ts";
-import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
-import { within } from "./_helpers/async.ts";
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+} from "./_helpers/examples.ts";
 
 const FLOOD_MS = 2000;
 /** A bound on the flood's length whatever the machine's speed. */

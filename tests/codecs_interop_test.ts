@@ -17,8 +17,8 @@ import {
   varintPrefixed,
 } from "../mod.ts";
 import { assert, assertEquals, equals } from "./_helpers/assert.ts";
-import { runPython } from "./_helpers/python.ts";
 import { within } from "./_helpers/async.ts";
+import { runPython } from "./_helpers/python.ts";
 
 const decoder = new TextDecoder();
 

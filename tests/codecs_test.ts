@@ -32,15 +32,8 @@ import {
   assertThrows,
   concat,
 } from "./_helpers/assert.ts";
+import { bytes, hex, KiB, MiB, text, utf8 } from "./_helpers/bytes.ts";
 import { python } from "./_helpers/python.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-const bytes = (...values: number[]) => new Uint8Array(values);
-const hex = (b: Uint8Array) =>
-  [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 const POSTGRES = lengthField({ offset: 1, headerBytes: 4, adjustment: -4 });
 const MYSQL = lengthField({

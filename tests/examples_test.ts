@@ -3,6 +3,8 @@
 // by the test's own), drives it with a real client, checks what it prints,
 // and stops it (SIGINT for servers, which must then exit 0).
 
+import { createHash } from "node:crypto";
+import { connect, delimited, message, serve, type TcpSocket } from "../mod.ts";
 import {
   assert,
   assertEquals,
@@ -10,8 +12,6 @@ import {
   assertMatch,
   assertStringIncludes,
 } from "./_helpers/assert.ts";
-import { createHash } from "node:crypto";
-import { connect, delimited, message, serve, type TcpSocket } from "../mod.ts";
 import {
   ExampleProcess,
   freeTcpPort,
@@ -21,7 +21,7 @@ import {
   type RunLine,
   runLines,
   substitute,
-} from "./_examples_process.ts";
+} from "./_helpers/examples.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

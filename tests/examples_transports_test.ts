@@ -10,7 +10,7 @@ import {
   type RunLine,
   runLines,
   substitute,
-} from "./_examples_process.ts";
+} from "./_helpers/examples.ts";
 import { exists } from "./_helpers/transports.ts";
 
 /** The Run line of examples/`name`.ts whose arguments include `flag`. */

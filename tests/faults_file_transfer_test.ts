@@ -4,11 +4,11 @@
 // and overwriting are covered in examples_test.ts, through the example's own
 // process and permissions.)
 
-import { connect, message } from "../mod.ts";
-import { receiveFiles } from "../examples/file_transfer.ts";
 import { createHash } from "node:crypto";
+import { receiveFiles } from "../examples/file_transfer.ts";
+import { connect, message } from "../mod.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { within } from "./_tcp_helpers.ts";
+import { within } from "./_helpers/async.ts";
 
 const sha256 = (bytes: Uint8Array): string =>
   createHash("sha256").update(bytes).digest("hex");

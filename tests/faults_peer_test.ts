@@ -17,20 +17,16 @@ import {
   serve,
 } from "../mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { delay, isPending, within } from "./_helpers/async.ts";
+import { KiB, MiB, utf8 } from "./_helpers/bytes.ts";
+import { echo, healthy, until, watch } from "./_helpers/faults.ts";
 import { runPython } from "./_helpers/python.ts";
 import {
-  delay,
-  isPending,
-  KiB,
-  MiB,
   random,
   socketError,
   streamBytes,
-  utf8,
-  within,
   writeAll,
-} from "./_tcp_helpers.ts";
-import { echo, healthy, until, watch } from "./_faults.ts";
+} from "./_helpers/sockets.ts";
 
 // A Python client that, `n` times: connects, sends a header announcing
 // 200000 bytes and 70000 of them, waits for the server's "k" (sent once the

@@ -8,16 +8,8 @@
 
 import { connect, encodeFrame, listen, serve, type TcpSocket } from "../mod.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { runPython } from "./_helpers/python.ts";
-import {
-  KiB,
-  random,
-  socketError,
-  streamBytes,
-  utf8,
-  within,
-  writeAll,
-} from "./_tcp_helpers.ts";
+import { within } from "./_helpers/async.ts";
+import { KiB, utf8 } from "./_helpers/bytes.ts";
 import {
   codeOf,
   echo,
@@ -26,7 +18,14 @@ import {
   openFds,
   until,
   watch,
-} from "./_faults.ts";
+} from "./_helpers/faults.ts";
+import { runPython } from "./_helpers/python.ts";
+import {
+  random,
+  socketError,
+  streamBytes,
+  writeAll,
+} from "./_helpers/sockets.ts";
 
 // A Python client that connects and resets at once, `n` times.
 const CONNECT_AND_RESET = `

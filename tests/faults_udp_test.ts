@@ -9,7 +9,7 @@
 
 import { bindUdp, MAX_DATAGRAM_BYTES, SocketError } from "../mod.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
-import { delay, within } from "./_tcp_helpers.ts";
+import { delay, within } from "./_helpers/async.ts";
 
 /** Every datagram: [magic u32][seq u32][length u32][checksum u32] + payload. */
 const MAGIC = 0x464c4f4f; // "FLOO"

@@ -4,6 +4,8 @@
 // with or without sha256, the tutorial's keys (no answer), and every refusal.
 // The tutorial's own Python programs run against it in seeds_test.ts.
 
+import { receiveFiles, sendFile } from "../examples/file_transfer.ts";
+import { connect, lengthPrefixed, message, SocketError } from "../mod.ts";
 import {
   assert,
   assertEquals,
@@ -11,10 +13,7 @@ import {
   assertStringIncludes,
 } from "./_helpers/assert.ts";
 import { delay, within } from "./_helpers/async.ts";
-import { connect, lengthPrefixed, message, SocketError } from "../mod.ts";
-import { receiveFiles, sendFile } from "../examples/file_transfer.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+import { utf8 } from "./_helpers/bytes.ts";
 
 async function listDir(dir: string): Promise<string[]> {
   const names = [];

@@ -2,15 +2,6 @@
 // TypeError for bad options or values, and the decoder staying failed.
 
 import {
-  assertEquals,
-  assertInstanceOf,
-  assertRejects,
-  assertStrictEquals,
-  assertStringIncludes,
-  assertThrows,
-  concat,
-} from "./_helpers/assert.ts";
-import {
   decodeFrames,
   DecoderStream,
   delimited,
@@ -25,9 +16,16 @@ import {
   type MessageOptions,
 } from "../framing.ts";
 import { codecOf } from "../framing/types.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+  assertThrows,
+  concat,
+} from "./_helpers/assert.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 
 /** Asserts `fn` throws a FrameError with `code`; returns it. */
 function assertFrameError(fn: () => unknown, code: FrameErrorCode): FrameError {

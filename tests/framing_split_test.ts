@@ -3,7 +3,6 @@
 // every boundary, a seeded random property test, and long frames in small
 // chunks (linear cost, checked without timing: timing is bench/'s job).
 
-import { assert, assertEquals, concat, equals } from "./_helpers/assert.ts";
 import {
   delimited,
   FrameDecoder,
@@ -22,11 +21,10 @@ import {
   codecOf,
   type DecodeState,
 } from "../framing/types.ts";
-import { naiveIndexOf } from "./_fuzz.ts";
+import { assert, assertEquals, concat, equals } from "./_helpers/assert.ts";
+import { KiB, MiB, text, utf8 } from "./_helpers/bytes.ts";
+import { naiveIndexOf } from "./_helpers/fuzz.ts";
 import { Rng } from "./_helpers/random.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 /** The stream of `values` encoded one after another, and where each frame ends. */
 function encodeAll<T>(
@@ -496,12 +494,6 @@ for (const { name, framing, values: generate } of generators) {
     assert(frames > SETS * 2, `only ${frames} frames generated`);
   });
 }
-
-// ---------------------------------------------------------------------------
-// Linear cost: long frames in small chunks (correctness here; time in bench/)
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 Deno.test("read_long_frame_small_chunks: a 32 MiB frame fed in 1 KiB chunks", () => {
   const payload = new Uint8Array(32 * MiB);

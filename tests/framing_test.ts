@@ -6,13 +6,6 @@
 // Every error branch: framing_errors_test.ts.
 
 import {
-  assert,
-  assertEquals,
-  assertStrictEquals,
-  assertThrows,
-  concat,
-} from "./_helpers/assert.ts";
-import {
   decodeFrames,
   DecoderStream,
   delimited,
@@ -27,13 +20,16 @@ import {
   message,
 } from "../framing.ts";
 import { codecOf, type DecodeState } from "../framing/types.ts";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+  concat,
+} from "./_helpers/assert.ts";
+import { hex, text, utf8 } from "./_helpers/bytes.ts";
 import { python } from "./_helpers/python.ts";
 import { Rng } from "./_helpers/random.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-const hex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The payload both sides build for a length: bytes (7i + 1) mod 256. */
 function pattern(length: number): Uint8Array {

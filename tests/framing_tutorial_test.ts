@@ -5,26 +5,20 @@
 // reverse). Bytes are checked against Python's own `struct` and `json`.
 
 import {
-  assertEquals,
-  assertStringIncludes,
-  assertThrows,
-  concat,
-} from "./_helpers/assert.ts";
-import { python } from "./_helpers/python.ts";
-import {
   FrameDecoder,
   FrameError,
   type FrameErrorCode,
   lengthPrefixed,
   message,
 } from "../framing.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-const hex = (bytes: Uint8Array): string =>
-  [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-const fromHex = (digits: string): Uint8Array =>
-  new Uint8Array(digits.match(/../g)!.map((pair) => parseInt(pair, 16)));
+import {
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+  concat,
+} from "./_helpers/assert.ts";
+import { fromHex, hex, text, utf8 } from "./_helpers/bytes.ts";
+import { python } from "./_helpers/python.ts";
 
 /** Asserts `fn` throws a FrameError with `code`; returns its message. */
 function frameErrorMessage(fn: () => unknown, code: FrameErrorCode): string {

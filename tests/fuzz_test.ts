@@ -9,7 +9,6 @@
 // `deno task fuzz` runs the same driver for longer, from a random seed it
 // prints (bench/fuzz.ts).
 
-import { assert, assertEquals, assertThrows } from "./_helpers/assert.ts";
 import {
   delimited,
   encodeFrame,
@@ -19,6 +18,7 @@ import {
   lengthPrefixed,
   message,
 } from "../framing.ts";
+import { assert, assertEquals, assertThrows } from "./_helpers/assert.ts";
 import {
   caseSeed,
   checkAll,
@@ -38,7 +38,7 @@ import {
   Rng,
   runFuzz,
   writeUint,
-} from "./_fuzz.ts";
+} from "./_helpers/fuzz.ts";
 
 const MiB = 1024 * 1024;
 const utf8 = new TextEncoder();

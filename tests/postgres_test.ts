@@ -15,7 +15,7 @@ import {
   assertEquals,
   assertStringIncludes,
 } from "./_helpers/assert.ts";
-import { freeTcpPort, ROOT, runLines } from "./_examples_process.ts";
+import { freeTcpPort, ROOT, runLines } from "./_helpers/examples.ts";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const decoder = new TextDecoder();

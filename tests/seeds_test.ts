@@ -12,6 +12,7 @@
 // /proc/net/tcp (or udp): connecting to find out would use up the one
 // connection the tutorials' one-shot servers accept.
 
+import { connect, FrameError, lengthPrefixed, message, serve } from "../mod.ts";
 import {
   assert,
   assertEquals,
@@ -19,15 +20,14 @@ import {
   assertStringIncludes,
 } from "./_helpers/assert.ts";
 import { delay, within } from "./_helpers/async.ts";
-import { python, runPython } from "./_helpers/python.ts";
 import {
   ExampleProcess,
   freeTcpPort,
   freeUdpPort,
   runLines,
   substitute,
-} from "./_examples_process.ts";
-import { connect, FrameError, lengthPrefixed, message, serve } from "../mod.ts";
+} from "./_helpers/examples.ts";
+import { python, runPython } from "./_helpers/python.ts";
 
 // --- the tutorials' programs ---------------------------------------------
 

@@ -4,9 +4,10 @@
 // completed write for seconds at a time. Such a connection is busy, not idle;
 // a reader that stops altogether is still closed.
 
-import { assert, assertGreater } from "./_helpers/assert.ts";
-import { delay, KiB, MiB, within } from "./_tcp_helpers.ts";
 import { serve, SocketError } from "../mod.ts";
+import { assert, assertGreater } from "./_helpers/assert.ts";
+import { delay, within } from "./_helpers/async.ts";
+import { KiB, MiB } from "./_helpers/bytes.ts";
 
 const IDLE = 1000;
 

@@ -26,10 +26,8 @@ import {
   concat,
 } from "./_helpers/assert.ts";
 import { delay, within } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 /** The frames of `values` one after another, as `framing.encode` makes them. */
 function encodeAll<T>(framing: Framing<T>, values: T[]): Uint8Array {

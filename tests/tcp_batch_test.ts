@@ -3,15 +3,14 @@
 
 import { encodeFrame, FrameError } from "../mod.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
+import { within } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import {
   frameError,
   rawPair,
   socketPair,
-  text,
-  utf8,
-  within,
   writeAll,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 
 Deno.test("recvFrames: returns every frame sent in one batch, in order, then null at the end", async () => {
   await using pair = await socketPair();

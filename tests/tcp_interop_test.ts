@@ -5,8 +5,9 @@
 
 import { connect, lengthPrefixed, listen, message, serve } from "../mod.ts";
 import { assert, assertEquals } from "./_helpers/assert.ts";
+import { within } from "./_helpers/async.ts";
+import { KiB, text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
-import { KiB, text, utf8, within } from "./_tcp_helpers.ts";
 
 const PYTHON_CLIENT = `
 import socket, struct, sys

@@ -4,26 +4,6 @@
 // here instead of hanging.
 
 import {
-  assert,
-  assertEquals,
-  assertRejects,
-  assertThrows,
-} from "./_helpers/assert.ts";
-import {
-  delay,
-  isPending,
-  KiB,
-  rawPair,
-  readToEnd,
-  socketError,
-  socketPair,
-  testOverTransports,
-  text,
-  utf8,
-  within,
-  writeAll,
-} from "./_tcp_helpers.ts";
-import {
   bindUdp,
   connect,
   encodeFrame,
@@ -32,6 +12,22 @@ import {
   serve,
   tryConnect,
 } from "../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertThrows,
+} from "./_helpers/assert.ts";
+import { delay, isPending, within } from "./_helpers/async.ts";
+import { KiB, text, utf8 } from "./_helpers/bytes.ts";
+import {
+  rawPair,
+  readToEnd,
+  socketError,
+  socketPair,
+  testOverTransports,
+  writeAll,
+} from "./_helpers/sockets.ts";
 
 // ---------------------------------------------------------------------------
 // 1. send() takes bytes-like values and strings; anything else is a TypeError

@@ -17,27 +17,21 @@ import {
   assertInstanceOf,
   concat,
 } from "./_helpers/assert.ts";
+import { delay, isPending, rejection, within } from "./_helpers/async.ts";
+import { KiB, MiB, text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
 import {
   closeQuietly,
-  delay,
   firstMismatch,
   frameError,
-  isPending,
-  KiB,
-  MiB,
   random,
   rawPair,
-  rejection,
   socketError,
   socketPair,
   streamBytes,
   testOverTransports,
-  text,
-  utf8,
-  within,
   writeAll,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 
 /** Writes `bytes` to a raw connection in tiny random pieces, yielding now and then. */
 async function writeInPieces(

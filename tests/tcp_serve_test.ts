@@ -12,15 +12,10 @@ import {
   tryConnect,
 } from "../mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { delay, isPending, within } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
-import {
-  delay,
-  isPending,
-  text,
-  utf8,
-  within,
-  writeAll,
-} from "./_tcp_helpers.ts";
+import { writeAll } from "./_helpers/sockets.ts";
 
 /** An echo handler: every frame back, until the client's clean end. */
 async function echo(socket: TcpSocket): Promise<void> {

@@ -12,18 +12,14 @@ import {
   tryConnect,
 } from "../mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "./_helpers/assert.ts";
+import { delay, isPending, rejection, within } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import {
   closedPort,
-  delay,
   fullListener,
-  isPending,
-  rejection,
   socketError,
   socketPair,
-  text,
-  utf8,
-  within,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 
 Deno.test("connect: a client and an accepted peer exchange bytes and see each other's address", async () => {
   await using server = listen();

@@ -15,28 +15,22 @@ import {
   assertInstanceOf,
   concat,
 } from "./_helpers/assert.ts";
+import { delay, isPending, rejection, within } from "./_helpers/async.ts";
+import { KiB, MiB, text, utf8 } from "./_helpers/bytes.ts";
 import {
   closeQuietly,
-  delay,
   firstMismatch,
   frameError,
-  isPending,
-  KiB,
-  MiB,
   random,
   type RawPair,
   rawPair,
   readStream,
   readToEnd,
-  rejection,
   socketError,
   socketPair,
   streamBytes,
   testOverTransports,
-  text,
-  utf8,
-  within,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 
 /** Sends 64 KiB chunks of the test stream until a send stays pending; the bytes accepted. */
 async function fillUntilBlocked(

@@ -10,16 +10,14 @@ import {
   assertRejects,
   assertThrows,
 } from "./_helpers/assert.ts";
+import { isPending, within } from "./_helpers/async.ts";
+import { KiB, MiB } from "./_helpers/bytes.ts";
 import {
   closedPort,
-  isPending,
-  KiB,
-  MiB,
   rawPair,
   readToEnd,
   streamBytes,
-  within,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 
 Deno.test("flush: resolves once the bytes sent before it are written, while later sends keep it busy", async () => {
   await using pair = await rawPair({ highWaterMark: 128 * MiB });

@@ -20,8 +20,16 @@ import {
   assertStringIncludes,
 } from "./_helpers/assert.ts";
 import { delay, rejection, within } from "./_helpers/async.ts";
+import { MiB, text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
 import { Rng } from "./_helpers/random.ts";
+import {
+  frameError,
+  socketError,
+  socketPair,
+  type Transport,
+  TRANSPORTS,
+} from "./_helpers/sockets.ts";
 import {
   CA_CERT,
   CERT,
@@ -31,17 +39,6 @@ import {
   UNTRUSTED_CERT,
   UNTRUSTED_KEY,
 } from "./_helpers/transports.ts";
-import {
-  frameError,
-  socketError,
-  socketPair,
-  type Transport,
-  TRANSPORTS,
-} from "./_tcp_helpers.ts";
-
-const utf8 = (text: string) => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-const MiB = 1024 * 1024;
 
 /** The listen and connect options of a server over `transport`. */
 function where(transport: Transport, slot = 0) {

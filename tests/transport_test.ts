@@ -3,11 +3,11 @@
 // tutorials write them and against raw Deno peers. The socket over these
 // transports is tested in tls_test.ts and unix_test.ts.
 
+import { SocketError } from "../errors.ts";
 import { checkTransport } from "../transport/check.ts";
 import { openConnection } from "../transport/connect.ts";
 import { openListener } from "../transport/listen.ts";
 import { handshake, isTls, type Opened } from "../transport/tls.ts";
-import { SocketError } from "../errors.ts";
 import {
   assert,
   assertEquals,
@@ -16,15 +16,14 @@ import {
   assertThrows,
 } from "./_helpers/assert.ts";
 import { rejection } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
 import {
   closeQuietly,
   readToEnd,
   socketError,
-  text,
-  utf8,
   writeAll,
-} from "./_tcp_helpers.ts";
+} from "./_helpers/sockets.ts";
 import {
   CA_CERT,
   CERT,

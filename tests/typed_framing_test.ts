@@ -4,8 +4,6 @@
 // `@ts-expect-error` lines must stay errors: if the types loosen, the
 // directive itself becomes the error.
 
-import { assert, assertEquals } from "./_helpers/assert.ts";
-import { text, utf8 } from "./_tcp_helpers.ts";
 import {
   connect,
   delimited,
@@ -17,6 +15,8 @@ import {
   type TcpSocket,
   tryConnect,
 } from "../mod.ts";
+import { assert, assertEquals } from "./_helpers/assert.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 
 /** True when A and B are the same type. */
 type Same<A, B> = (<X>() => X extends A ? 1 : 2) extends
@@ -80,13 +80,3 @@ Deno.test("typed framing: without a framing the frames are bytes, and a framing 
   result.socket.close();
   (await server.accept()).close();
 });
-
-/** Never called: the compiler rejects each marked line. */
-function _misuses(bytes: TcpSocket, messages: TcpSocket<Message>): void {
-  // @ts-expect-error A socket of bytes does not decode Messages by naming the type.
-  bytes.recvFrame<Message>();
-  // @ts-expect-error A socket of Messages sends Messages, not bytes.
-  messages.sendFrame(new Uint8Array(1));
-  // @ts-expect-error A handler of a message() server gets a socket of Messages.
-  serve({ framing: message() }, (_socket: TcpSocket<Uint8Array>) => {});
-}

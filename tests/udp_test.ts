@@ -4,16 +4,7 @@
 // --allow-net=127.0.0.1,[::1],localhost --allow-run --allow-read --allow-env.
 // Every receive that could hang has a timeout, so a failure throws instead.
 
-import {
-  assert,
-  assertEquals,
-  assertInstanceOf,
-  assertRejects,
-  assertStringIncludes,
-  assertThrows,
-} from "./_helpers/assert.ts";
-import { pythonOutput } from "./_helpers/python.ts";
-import { rejectsWithCode, runCase } from "./_udp_cases.ts";
+import { errorCode, toSocketError } from "../io/runtime_errors.ts";
 import {
   bindUdp,
   type Datagram,
@@ -22,12 +13,20 @@ import {
   UdpSocket,
 } from "../mod.ts";
 import { canonicalIp, isMulticast } from "../udp/address.ts";
-import { errorCode, toSocketError } from "../io/runtime_errors.ts";
 import { unstableNetError } from "../udp/bind.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "./_helpers/assert.ts";
+import { text } from "./_helpers/bytes.ts";
+import { pythonOutput } from "./_helpers/python.ts";
+import { rejectsWithCode, runCase } from "./_helpers/udp_cases.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const text = (bytes: Uint8Array): string => decoder.decode(bytes);
 
 /** Long enough for loopback on a busy machine; short enough to fail fast. */
 const WAIT = 5000;

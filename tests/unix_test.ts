@@ -18,12 +18,10 @@ import {
   assertStringIncludes,
 } from "./_helpers/assert.ts";
 import { delay, within } from "./_helpers/async.ts";
+import { text, utf8 } from "./_helpers/bytes.ts";
 import { runPython } from "./_helpers/python.ts";
+import { socketError } from "./_helpers/sockets.ts";
 import { exists, removeQuietly, socketPath } from "./_helpers/transports.ts";
-import { socketError } from "./_tcp_helpers.ts";
-
-const utf8 = (text: string) => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 Deno.test("unix: a Python AF_UNIX client (struct length headers) to serve({ path })", async () => {
   const path = socketPath(0);

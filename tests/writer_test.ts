@@ -4,9 +4,9 @@
 // (write, writeFrame, writeFrames, flush, fail), so these tests hold whatever
 // its internals become.
 
-import { BufferedWriter, type Sink } from "../io/writer.ts";
 import { SocketError } from "../errors.ts";
 import { type Framing, lengthPrefixed } from "../framing.ts";
+import { BufferedWriter, type Sink } from "../io/writer.ts";
 import {
   assert,
   assertEquals,
@@ -14,8 +14,8 @@ import {
   assertStrictEquals,
   concat,
 } from "./_helpers/assert.ts";
-import { Rng } from "./_helpers/random.ts";
 import { delay, isPending, rejection } from "./_helpers/async.ts";
+import { Rng } from "./_helpers/random.ts";
 
 /** One write the writer made, and the test's control over it. */
 interface SinkCall {

@@ -2,9 +2,11 @@
 // reports, bounded polling, an echo handler, a healthy client that checks
 // every reply, and a count of this process's open file descriptors.
 
-import { connect, FrameError, SocketError, type TcpSocket } from "../mod.ts";
-import { assert, assertEquals } from "./_helpers/assert.ts";
-import { delay, KiB, random, streamBytes } from "./_tcp_helpers.ts";
+import { connect, FrameError, SocketError, type TcpSocket } from "../../mod.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { delay } from "./async.ts";
+import { KiB } from "./bytes.ts";
+import { random, streamBytes } from "./sockets.ts";
 
 /** What a serve() run reported, and how its handlers ended. */
 export interface Watch {

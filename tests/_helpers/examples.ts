@@ -3,7 +3,7 @@
 // whose output lines can be awaited with a deadline.
 
 /** The project root: examples run from here, so deno.json applies. */
-export const ROOT: string = new URL("..", import.meta.url).pathname;
+export const ROOT: string = new URL("../..", import.meta.url).pathname;
 
 /** One `// Run: deno run FLAGS examples/NAME.ts ARGS` line of a header. */
 export interface RunLine {

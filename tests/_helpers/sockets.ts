@@ -1,6 +1,5 @@
-// Shared by the tcp_*_test.ts files: socket pairs over 127.0.0.1, typed
-// error checks and deterministic bytes (bounded waits, asserts and the
-// Python peer are tests/_helpers/'s, re-exported here).
+// Sockets in tests: pairs over TCP, TLS and Unix sockets, typed error checks
+// and deterministic byte streams.
 
 import {
   connect,
@@ -12,11 +11,12 @@ import {
   type TcpServer,
   TcpSocket,
   tryConnect,
-} from "../mod.ts";
-import { assert, assertInstanceOf, concat } from "./_helpers/assert.ts";
-import { Rng } from "./_helpers/random.ts";
-import { rejection } from "./_helpers/async.ts";
-import { CA_CERT, CERT, KEY, socketPath } from "./_helpers/transports.ts";
+} from "../../mod.ts";
+import { assert, assertInstanceOf, concat } from "./assert.ts";
+import { Rng } from "./random.ts";
+import { rejection } from "./async.ts";
+import { KiB, MiB } from "./bytes.ts";
+import { CA_CERT, CERT, KEY, socketPath } from "./transports.ts";
 
 /** The transports a pair can run over. */
 export type Transport = "tcp" | "tls" | "unix";
@@ -47,24 +47,6 @@ function endpoints(transport: Transport): {
     }
   }
 }
-
-// Re-exported for the files that import them from here.
-export {
-  assert,
-  assertEquals,
-  assertInstanceOf,
-  concat,
-} from "./_helpers/assert.ts";
-export { type PythonPeer, runPython } from "./_helpers/python.ts";
-export { delay, isPending, rejection, within } from "./_helpers/async.ts";
-
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-
-export const utf8 = (text: string): Uint8Array =>
-  new TextEncoder().encode(text);
-export const text = (bytes: Uint8Array): string =>
-  new TextDecoder().decode(bytes);
 
 /** Asserts that `promise` rejects with a SocketError whose code is one of `codes`. */
 export async function socketError(

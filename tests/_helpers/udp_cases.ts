@@ -5,17 +5,16 @@
 // case runs, and passes or fails, whatever permissions the test run itself
 // has: none of them is ever skipped.
 //
-//   deno run --allow-net=127.0.0.1 tests/_udp_cases.ts bindUdp-EPERM
+//   deno run --allow-net=127.0.0.1 tests/_helpers/udp_cases.ts bindUdp-EPERM
 
-import { bindUdp, SocketError } from "../mod.ts";
+import { bindUdp, SocketError } from "../../mod.ts";
 import {
   assertEquals,
   assertInstanceOf,
   assertRejects,
   assertThrows,
-} from "./_helpers/assert.ts";
-
-const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+} from "./assert.ts";
+import { text } from "./bytes.ts";
 
 /** Awaits `promise()`'s SocketError rejection and checks its code. */
 export async function rejectsWithCode(
@@ -93,7 +92,7 @@ export async function runCase(
   name: string,
   timeoutMs = 30_000,
 ): Promise<CaseRun> {
-  const root = new URL("..", import.meta.url);
+  const root = new URL("../..", import.meta.url);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -20,8 +20,9 @@
 //   reference to a chunk it was given (chunks are scribbled over after push);
 // - Object.prototype is never touched.
 
-import { concat } from "./_helpers/assert.ts";
-import { caseSeed, hex32, Rng } from "./_helpers/random.ts";
+import { concat } from "./assert.ts";
+import { MiB, utf8 } from "./bytes.ts";
+import { caseSeed, hex32, Rng } from "./random.ts";
 import {
   DecoderStream,
   delimited,
@@ -40,14 +41,12 @@ import {
   type MessageOptions,
   netstring,
   varintPrefixed,
-} from "../framing.ts";
-import { ReadBuffer } from "../bytes/read_buffer.ts";
-import { codecOf } from "../framing/types.ts";
-import { DecodeDriver } from "../framing/decoder.ts";
+} from "../../framing.ts";
+import { ReadBuffer } from "../../bytes/read_buffer.ts";
+import { codecOf } from "../../framing/types.ts";
+import { DecodeDriver } from "../../framing/decoder.ts";
 
-const MiB = 1024 * 1024;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const utf8 = new TextEncoder();
 
 // ---------------------------------------------------------------------------
 // PRNG: tests/_helpers/random.ts, re-exported for fuzz_test.ts and bench/
@@ -59,7 +58,7 @@ export {
   parseSeed,
   randomSeed,
   Rng,
-} from "./_helpers/random.ts";
+} from "./random.ts";
 
 // ---------------------------------------------------------------------------
 // Framings under test
@@ -190,7 +189,7 @@ export function makeConfig(
       ? { ...options as DelimitedOptions, trimCr: true }
       : options as DelimitedOptions;
     const d = o.delimiter ?? "\n";
-    const delimiter = typeof d === "string" ? utf8.encode(d) : d.slice();
+    const delimiter = typeof d === "string" ? utf8(d) : d.slice();
     const limit = o.maxFrameBytes ?? MiB;
     return {
       kind,
@@ -289,7 +288,7 @@ export function randomConfig(rng: Rng, kinds: readonly Kind[] = KINDS): Config {
   if (kind === "crlf") {
     const options: DelimitedOptions = {};
     if (rng.chance(0.3)) {
-      options.delimiter = rng.pick(["\n", utf8.encode("\n")]);
+      options.delimiter = rng.pick(["\n", utf8("\n")]);
     }
     // The default (1 MiB) rarely: an overlong line then costs 1 MiB a chunking.
     const max = rng.chance(0.03)
@@ -500,7 +499,7 @@ export function messageFrame(
   littleEndian = false,
   announced?: number,
 ): Uint8Array {
-  const jsonBytes = typeof json === "string" ? utf8.encode(json) : json;
+  const jsonBytes = typeof json === "string" ? utf8(json) : json;
   const out = new Uint8Array(4 + jsonBytes.length + body.length);
   writeUint(
     out,
@@ -588,12 +587,12 @@ const INVALID_UTF8: readonly Uint8Array[] = [
   new Uint8Array([0xc0, 0x80]),
   new Uint8Array([0xe2, 0x82]),
   concat([
-    utf8.encode('{"size":0,"a":"'),
+    utf8('{"size":0,"a":"'),
     new Uint8Array([0xed, 0xa0, 0x80]),
-    utf8.encode('"}'),
+    utf8('"}'),
   ]),
-  concat([utf8.encode('{"size":0,"a":"'), new Uint8Array([0xf8, 0x88])]),
-  concat([utf8.encode('{"size":0}'), new Uint8Array([0x80])]),
+  concat([utf8('{"size":0,"a":"'), new Uint8Array([0xf8, 0x88])]),
+  concat([utf8('{"size":0}'), new Uint8Array([0x80])]),
 ];
 
 /** A message frame whose header is hostile, maybe with a body after it. */
@@ -604,7 +603,7 @@ export function evilMessageFrame(rng: Rng, littleEndian: boolean): Uint8Array {
     json = rng.pick(INVALID_UTF8);
   } else if (r < 0.2) {
     const depth = rng.range(1, 3000);
-    json = utf8.encode(
+    json = utf8(
       rng.pick([
         nested(depth, "[", "]"),
         nested(depth, "[", ""),
@@ -614,7 +613,7 @@ export function evilMessageFrame(rng: Rng, littleEndian: boolean): Uint8Array {
       ]),
     );
   } else {
-    json = utf8.encode(rng.pick(EVIL_HEADERS));
+    json = utf8(rng.pick(EVIL_HEADERS));
   }
   // Follow a parseable size with a body of that size, sometimes.
   let body: Uint8Array = new Uint8Array(0);
@@ -732,7 +731,7 @@ const MUTATIONS: Record<string, Mutation> = {
         )
         : config.kind === "varint"
         ? varintOf(n)
-        : utf8.encode(`${n}:`);
+        : utf8(`${n}:`);
       return insertAt(seed.bytes, somewhere(rng, seed), header);
     }
     const header = new Uint8Array(config.fieldOffset + config.headerBytes);
@@ -1369,7 +1368,7 @@ export function heavyCases(): HeavyCase[] {
       },
     );
   }
-  const body = utf8.encode("abc");
+  const body = utf8("abc");
   const kind = "message";
   cases.push(
     {
@@ -1787,7 +1786,7 @@ export function fuzzEncodeOnce(rng: Rng): string {
       want = concat([varintOf(BigInt(value.length)), value]);
     } else if (kind === "netstring") {
       expected = { ok: true };
-      want = concat([utf8.encode(`${value.length}:`), value, utf8.encode(",")]);
+      want = concat([utf8(`${value.length}:`), value, utf8(",")]);
     } else {
       want = concat([value, c.delimiter]);
       expected = naiveIndexOf(want, c.delimiter) === value.length &&
@@ -1836,7 +1835,7 @@ export function fuzzEncodeOnce(rng: Rng): string {
   } else {
     try {
       json = JSON.stringify({ ...header, size });
-      expected = utf8.encode(json).length > c.limit
+      expected = utf8(json).length > c.limit
         ? { ok: false, error: "FRAME_TOO_LARGE" }
         : { ok: true };
     } catch (error) {
