@@ -2,10 +2,9 @@
 // every framing in random chunkings. The only allowed outcomes are values or
 // a FrameError; no other exception, no hang, memory bounded by the limits.
 //
-// Bounded: each fuzz loop stops at a case count; its time budget, about ten
-// times what those cases take, only guards against a hang on a very slow
-// machine. The seed is fixed (FIXED_SEED), so every CI run fuzzes the same
-// cases; failures print it. Set FUZZ_SEED (with --allow-env) to run others.
+// Fixed: each fuzz loop runs a fixed number of cases (no clock decides how
+// many), from a fixed seed (FIXED_SEED), so every machine and every CI run
+// fuzzes the same cases; failures print the seed. Set FUZZ_SEED (with --allow-env) to run others.
 // `deno task fuzz` runs the same driver for longer, from a random seed it
 // prints (bench/fuzz.ts).
 
@@ -78,7 +77,7 @@ function external(): number {
 }
 
 Deno.test("fuzz: mutated streams in every framing and chunking give values or a FrameError", async () => {
-  const stats = await runFuzz({ seed: SEED, maxCases: 400, timeMs: 30_000 });
+  const stats = await runFuzz({ seed: SEED, maxCases: 400 });
   assert(stats.cases >= 100, `only ${stats.cases} cases ran`);
   const kinds = new Set(
     Object.keys(stats.outcomes).map((k) => k.split(" ")[0]),
@@ -100,7 +99,6 @@ for (
     const stats = await runFuzz({
       seed: SEED ^ salt,
       maxCases: 2000,
-      timeMs: 120_000, // a hang guard; the case count is what ends it
       kinds: [kind],
       decodeOnly: true,
     });
@@ -118,9 +116,8 @@ for (
 
 Deno.test("fuzz: encode round-trips or throws FRAME_TOO_LARGE, TypeError or RangeError", async () => {
   await seeded(0, () => {
-    const deadline = performance.now() + 10_000;
     const seen = new Set<string>();
-    for (let i = 0; i < 1000 && performance.now() < deadline; i++) {
+    for (let i = 0; i < 1000; i++) {
       for (const outcome of fuzzEncodes(caseSeed(SEED ^ 0xe1, i))) {
         seen.add(outcome);
       }
@@ -144,8 +141,7 @@ Deno.test("fuzz: encode round-trips or throws FRAME_TOO_LARGE, TypeError or Rang
 
 Deno.test("fuzz: ReadBuffer matches a model and never overwrites a lent view", async () => {
   await seeded(0xb0, (rng) => {
-    const deadline = performance.now() + 6000;
-    for (let i = 0; i < 70 && performance.now() < deadline; i++) {
+    for (let i = 0; i < 70; i++) {
       fuzzReadBuffer(new Rng(rng.u32()));
     }
   });
