@@ -1,5 +1,5 @@
 // Long fuzz run of the framing codecs (issue #7): the driver behind
-// tests/fuzz_test.ts, for as long as you like. Random and mutated streams go
+// tests/framing/fuzz_test.ts, for as long as you like. Random and mutated streams go
 // into every framing in random chunkings; a run fails on any outcome other
 // than values or a FrameError, on a decoder that disagrees with itself across
 // chunkings, or on memory growing past a bound.

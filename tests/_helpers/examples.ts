@@ -1,4 +1,4 @@
-// Helpers for tests/examples_test.ts: read the `// Run:` lines of an
+// Helpers for the tests in tests/examples/: read the `// Run:` lines of an
 // example's header, pick free ports, and run an example as a child process
 // whose output lines can be awaited with a deadline.
 

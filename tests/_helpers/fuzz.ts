@@ -1,4 +1,4 @@
-// The fuzzing driver shared by tests/fuzz_test.ts (short and bounded) and
+// The fuzzing driver shared by tests/framing/fuzz_test.ts (short and bounded) and
 // bench/fuzz.ts (long runs): a seeded PRNG, generators of valid streams,
 // mutators, and the checks every decode must pass.
 //
@@ -49,7 +49,7 @@ import { DecodeDriver } from "../../framing/decoder.ts";
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 // ---------------------------------------------------------------------------
-// PRNG: tests/_helpers/random.ts, re-exported for fuzz_test.ts and bench/
+// PRNG: tests/_helpers/random.ts, re-exported for framing/fuzz_test.ts and bench/
 
 export {
   caseSeed,

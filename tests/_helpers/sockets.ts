@@ -15,7 +15,7 @@ import {
 import { assert, assertInstanceOf, concat } from "./assert.ts";
 import { Rng } from "./random.ts";
 import { rejection } from "./async.ts";
-import { KiB, MiB } from "./bytes.ts";
+import { KiB, MiB, text } from "./bytes.ts";
 import { CA_CERT, CERT, KEY, socketPath } from "./transports.ts";
 
 /** The transports a pair can run over. */
@@ -330,4 +330,16 @@ export async function readStream(
     received += n;
   }
   return received;
+}
+
+/** Reads one line ("\n" excluded), a byte at a time (bounded). */
+export async function readLine(conn: Deno.Conn): Promise<string> {
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  for (let i = 0; i < 4096; i++) {
+    const n = await conn.read(one);
+    if (n === null || one[0] === 10) break;
+    bytes.push(one[0]);
+  }
+  return text(new Uint8Array(bytes));
 }

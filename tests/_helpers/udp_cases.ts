@@ -1,6 +1,6 @@
 // UDP cases that need other permissions than the test run has: an address
 // NOT granted (127.0.0.2, to see EPERM), or more than `deno task test`
-// grants (0.0.0.0 and a multicast group). udp_test.ts runs each one in its
+// grants (0.0.0.0 and a multicast group). The udp/ tests run each one in its
 // own `deno run` with exactly the --allow-net it needs (`runCase`), so the
 // case runs, and passes or fails, whatever permissions the test run itself
 // has: none of them is ever skipped.
