@@ -1,5 +1,5 @@
 // Long fuzz run of the framing codecs (issue #7): the driver behind
-// tests/fuzz_test.ts, for as long as you like. Random and mutated streams go
+// tests/framing/fuzz_test.ts, for as long as you like. Random and mutated streams go
 // into every framing in random chunkings; a run fails on any outcome other
 // than values or a FrameError, on a decoder that disagrees with itself across
 // chunkings, or on memory growing past a bound.
@@ -10,7 +10,7 @@
 //   deno task fuzz --replay 0x89abcdef      rerun one failing case
 //   deno task fuzz --kinds varint,netstring only these framings (a --replay
 //                                           needs the --kinds its run had;
-//                                           the kinds: KINDS in tests/_fuzz.ts)
+//                                           the kinds: KINDS in tests/_helpers/fuzz.ts)
 //   deno task fuzz --no-heavy               skip the 100,000-deep, 1,000,000-deep
 //                                           and 10-16 MiB headers at the start
 //   deno task fuzz --max-mib 512            fail if ArrayBuffers ever hold more
@@ -26,7 +26,7 @@ import {
   KINDS,
   replayCase,
   runFuzz,
-} from "../tests/_fuzz.ts";
+} from "../tests/_helpers/fuzz.ts";
 import { hex32, parseSeed, randomSeed, Rng } from "../tests/_helpers/random.ts";
 
 interface Flags {

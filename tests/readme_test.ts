@@ -12,7 +12,7 @@ import {
   assertMatch,
   assertNotEquals,
 } from "./_helpers/assert.ts";
-import { freeUdpPort, ROOT } from "./_examples_process.ts";
+import { freeUdpPort, ROOT } from "./_helpers/examples.ts";
 
 const README = await Deno.readTextFile(`${ROOT}README.md`);
 const MOD = new URL("../mod.ts", import.meta.url).href;

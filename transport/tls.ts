@@ -1,6 +1,6 @@
 // TLS over TCP, opened the way the runtime allows, and the errors of its
 // handshakes. What Deno 2.9.6 offers, and what is built on it here (measured,
-// see tests/transport_test.ts):
+// see tests/transport/tls_test.ts):
 // - Deno.connectTls takes no server name apart from the address, and no
 //   AbortSignal. So a TLS connect is a TCP connect (which takes the signal)
 //   followed by Deno.startTls(conn, { hostname: serverName }), whose hostname

@@ -17,10 +17,9 @@ import {
   assertStringIncludes,
 } from "../_helpers/assert.ts";
 import { delay, rejection } from "../_helpers/async.ts";
+import { text, utf8 } from "../_helpers/bytes.ts";
 
 const HANDLERS = new URL("../fixtures/handlers/", import.meta.url);
-const utf8 = (text: string) => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array | null) => new TextDecoder().decode(bytes!);
 
 /** Opens `n` clients that each echo `message` once, and closes them. */
 async function echoClients(port: number, n: number, message = "ping") {
@@ -31,7 +30,7 @@ async function echoClients(port: number, n: number, message = "ping") {
       clients.push(client);
       client.timeout = 5000;
       await client.sendFrame(utf8(message));
-      assertEquals(text(await client.recvFrame()), message);
+      assertEquals(text((await client.recvFrame())!), message);
     }
   } finally {
     for (const client of clients) client.close();
