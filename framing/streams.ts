@@ -13,7 +13,7 @@
 //   transformed: the frames of the whole burst leave as one chunk, and a
 //   frame written to an idle stream leaves at once. No timers.
 
-import { FrameDecoder, pushInto } from "./decoder.ts";
+import { endInto, FrameDecoder, pushInto } from "./decoder.ts";
 import { codecOf, encodeChecked, type Framing } from "./types.ts";
 import { EMPTY, KiB, MiB } from "../bytes/sizes.ts";
 
@@ -86,11 +86,16 @@ export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
         if (failure !== undefined) return failAfterDrain(controller, failure);
       },
       flush(controller) {
+        const values: T[] = [];
+        let failure: unknown;
         try {
-          decoder.end();
+          endInto(decoder, values);
         } catch (error) {
-          return failAfterDrain(controller, error);
+          failure = error;
         }
+        // The values of the stream's last bytes (the framing's decodeEnd).
+        for (let i = 0; i < values.length; i++) controller.enqueue(values[i]);
+        if (failure !== undefined) return failAfterDrain(controller, failure);
       },
     });
   }

@@ -664,9 +664,9 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    *
    * @example Upgrading after the server's go-ahead
    * ```ts ignore
-   * import { connect, delimited } from "@wire/socket";
+   * import { connect, crlfLines } from "@wire/socket";
    *
-   * const lines = delimited({ trimCr: true });
+   * const lines = crlfLines(); // SMTP: written "\r\n", read "\r\n" or "\n"
    * const plain = await connect({ hostname: "mail.example.com", port: 587, framing: lines });
    * await plain.recvFrame(); // 220 greeting
    * await plain.sendFrame(new TextEncoder().encode("STARTTLS"));
