@@ -13,7 +13,8 @@
  * | {@linkcode lengthField} | a length field inside a larger header (PostgreSQL, MySQL) |
  * | {@linkcode varintPrefixed} | a varint length, then the payload (protobuf delimited) |
  * | {@linkcode netstring} | `5:hello,` |
- * | {@linkcode delimited} | the value, then a delimiter (`"\n"` by default; `trimCr` for CRLF) |
+ * | {@linkcode delimited} | the value, then a delimiter (`"\n"` by default) |
+ * | {@linkcode crlfLines} | a line, then `"\r\n"` (read: `"\r\n"` or `"\n"`) |
  * | {@linkcode message} | a 4-byte length, a JSON header with `size`, then the body |
  *
  * Each codec's file draws its frames. {@linkcode FrameDecoder} drives any
@@ -62,7 +63,12 @@ export {
 } from "./framing/length_field.ts";
 export { varintPrefixed, type VarintPrefixOptions } from "./framing/varint.ts";
 export { netstring, type NetstringOptions } from "./framing/netstring.ts";
-export { delimited, type DelimitedOptions } from "./framing/delimited.ts";
+export {
+  crlfLines,
+  type CrlfLinesOptions,
+  delimited,
+  type DelimitedOptions,
+} from "./framing/delimited.ts";
 export {
   type Message,
   message,

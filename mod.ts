@@ -17,6 +17,8 @@
  */
 
 export {
+  crlfLines,
+  type CrlfLinesOptions,
   decodeFrames,
   DecoderStream,
   delimited,

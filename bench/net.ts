@@ -51,8 +51,15 @@ const CASES: Case[] = [
     name: "bulk",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor")],
-    note: "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read",
+    variants: [
+      pair("raw"),
+      pair("ours"),
+      pair("floor"),
+      pair("into"),
+      pair("borrow"),
+    ],
+    note:
+      "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read; into: recvInto one buffer; borrow: framesBorrowed()",
   },
   {
     name: "small",
@@ -120,7 +127,13 @@ const CASES: Case[] = [
     name: "bulk-tls",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor")],
+    variants: [
+      pair("raw"),
+      pair("ours"),
+      pair("floor"),
+      pair("into"),
+      pair("borrow"),
+    ],
     note:
       "as bulk, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
   },
@@ -136,7 +149,13 @@ const CASES: Case[] = [
     name: "bulk-unix",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor")],
+    variants: [
+      pair("raw"),
+      pair("ours"),
+      pair("floor"),
+      pair("into"),
+      pair("borrow"),
+    ],
     note:
       "as bulk, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
   },
@@ -171,6 +190,14 @@ const CASES: Case[] = [
     variants: [pair("raw"), pair("ours"), pair("floor")],
     note:
       "1M x 32 B frames: pipeThrough(EncoderStream).pipeTo(conn.writable) + conn.readable.pipeThrough(DecoderStream) vs one await writer.write(frame) per frame + a hand-written TransformStream decoder",
+  },
+  {
+    name: "webstreams-write",
+    baseline: "raw",
+    metric: "framesPerSecond",
+    variants: [pair("raw"), pair("ours"), pair("floor")],
+    note:
+      "1M x 32 B values, a loop of await writer.write(value): into an EncoderStream piped to conn.writable (ours) vs encoded frames straight to conn.writable (raw) vs a hand-written sink packing 64 KiB writes (floor); the same hand-written receiver",
   },
 ];
 

@@ -9,7 +9,9 @@
 //
 // VARIANT is "ours" (this module), "raw" (hand-written code on Deno.Conn), or
 // for small, batch and concurrency "floor" (bench/_floor.ts: the least code
-// that follows this module's rules, to show what the rules alone cost).
+// that follows this module's rules, to show what the rules alone cost). The
+// bulk cases also run "into" (recvInto one reused buffer) and "borrow"
+// (framesBorrowed): the zero-copy receives.
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
 import { bindUdp, connect, type Framing, listen, serve } from "../mod.ts";
@@ -172,12 +174,28 @@ const FLOOR_READ = Number(Deno.env.get("FLOOR_READ") ?? 64 * 1024);
 
 async function bulkServer(): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
-  if (variant === "ours") {
+  if (variant === "into") {
+    // The zero-copy receive: recvInto one reused buffer, as the raw loop does.
+    await using server = listen(listenOptions());
+    announce(portOf(server.addr));
+    await using socket = await server.accept();
+    const target = new Uint8Array(BULK_FRAME);
+    const total = frames * (BULK_FRAME + 4);
+    for (let received = 0; received < total;) {
+      const n = await socket.recvInto(target);
+      if (n === null) throw new Error("unexpected end of stream");
+      received += n;
+    }
+    await socket.send(new Uint8Array(1));
+  } else if (variant === "ours" || variant === "borrow") {
     await using server = listen(listenOptions());
     announce(portOf(server.addr));
     await using socket = await server.accept();
     let count = 0;
-    for await (const frame of socket.frames()) {
+    const received = variant === "borrow"
+      ? socket.framesBorrowed()
+      : socket.frames();
+    for await (const frame of received) {
       if (frame.length !== BULK_FRAME) throw new Error("bad frame");
       if (++count === frames) break;
     }
@@ -207,7 +225,7 @@ async function bulkClient(port: number): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
   const payload = new Uint8Array(BULK_FRAME).fill(7);
   const start = performance.now();
-  if (variant === "ours") {
+  if (variant === "ours" || variant === "into" || variant === "borrow") {
     await using socket = await connect(connectOptions(port));
     for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
     await socket.recvExactly(1);
@@ -737,7 +755,53 @@ async function webstreamsClient(port: number): Promise<void> {
   report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
 }
 
-// ---- dispatch ----
+// ---- webstreams-write: the same frames, one awaited writer.write per value ----
+
+async function webstreamsWriteServer(): Promise<void> {
+  // The same hand-written receiver for every variant: only the sender differs.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  announce(listener.addr.port);
+  using conn = await listener.accept();
+  const frames = conn.readable.pipeThrough(rawDecoderStream());
+  let count = 0;
+  for await (const frame of frames.values({ preventCancel: true })) {
+    if (frame.length !== SMALL_PAYLOAD) throw new Error("bad frame");
+    if (++count === SMALL_FRAMES) break;
+  }
+  if (count !== SMALL_FRAMES) throw new Error("unexpected end of stream");
+  await writeAll(conn, new Uint8Array(1));
+}
+
+async function webstreamsWriteClient(port: number): Promise<void> {
+  const payload = new Uint8Array(SMALL_PAYLOAD).fill(1);
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const start = performance.now();
+  if (variant === "ours") {
+    // A loop of awaited writes into the encoder, its readable piped to conn.
+    const encoder = new EncoderStream(lengthPrefixed());
+    const piped = encoder.readable.pipeTo(conn.writable, {
+      preventClose: true,
+    });
+    const writer = encoder.writable.getWriter();
+    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(payload);
+    await writer.close();
+    await piped;
+  } else if (variant === "floor") {
+    // The same loop into a hand-written sink that packs 64 KiB writes.
+    const writer = batchingSink(conn).getWriter();
+    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(payload);
+    await writer.close();
+  } else {
+    // The same loop writing each encoded frame straight to conn.writable.
+    const writer = conn.writable.getWriter();
+    const frame = rawFrame(payload);
+    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(frame);
+    writer.releaseLock();
+  }
+  await readExactly(conn, new Uint8Array(1));
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
+}
 
 // ---- idle: what an idle served connection costs the server in memory ----
 // The client opens IDLE_CONNECTIONS connections, each sends one 32 B frame and
@@ -831,6 +895,8 @@ async function idleClient(port: number): Promise<void> {
   }));
 }
 
+// ---- dispatch ----
+
 type Side = () => Promise<void>;
 type ClientSide = (port: number) => Promise<void>;
 const cases: Record<string, [Side, ClientSide]> = {
@@ -843,6 +909,7 @@ const cases: Record<string, [Side, ClientSide]> = {
   concurrency: [concurrencyServer, concurrencyClient],
   udp: [udpServer, udpClient],
   webstreams: [webstreamsServer, webstreamsClient],
+  "webstreams-write": [webstreamsWriteServer, webstreamsWriteClient],
   idle: [idleServer, idleClient],
 };
 

@@ -67,10 +67,19 @@ export class ReadBuffer {
     return this.#bytes.subarray(this.#start, this.#end);
   }
 
-  /** Consumes `bytes[start..next)`: a decoder returned a view of them. */
-  consumeTo(next: number): void {
+  /**
+   * Consumes `bytes[start..next)`: a decoder returned a view of them. With
+   * `lend` false the view is borrowed (valid until the next read into the
+   * buffer), so the memory under it may be reused.
+   */
+  consumeTo(next: number, lend = true): void {
     this.#start = next;
-    this.#lent = true;
+    if (lend) this.#lent = true;
+  }
+
+  /** Consumes the next `n` buffered bytes (n ≤ length) without lending them: they were copied out. */
+  skip(n: number): void {
+    this.#start += n;
   }
 
   /** Consumes and returns the next `n` buffered bytes (n ≤ length), uncopied. */
@@ -124,6 +133,14 @@ export class ReadBuffer {
 
   /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
   reserve(min: number): Uint8Array {
+    // Empty and lent to nobody: start again at the front of the same memory.
+    if (
+      this.#start === this.#end && this.#end !== 0 && !this.#lent &&
+      this.#own === undefined
+    ) {
+      this.#start = this.#end = 0;
+      this.#view = undefined;
+    }
     if (this.#bytes.length - this.#end < min || this.#own !== undefined) {
       this.#makeRoom(min);
     }

@@ -39,11 +39,12 @@ export class DecodeDriver<T> {
 
   /**
    * The next value in `buffer`, its bytes consumed; `undefined` when more
-   * bytes are needed.
+   * bytes are needed. With `lend` false the value is borrowed: its memory
+   * may be reused by the buffer's next read.
    *
    * @throws {FrameError} The bytes at the head are malformed (nothing is consumed).
    */
-  next(buffer: ReadBuffer): T | undefined {
+  next(buffer: ReadBuffer, lend = true): T | undefined {
     const state = this.#state;
     const available = buffer.length;
     if (available === 0 || available < state.need) return undefined;
@@ -58,7 +59,7 @@ export class DecodeDriver<T> {
       if (result !== null) checkNext(result.next, start, bytes.length);
     }
     if (result === null) return undefined;
-    buffer.consumeTo(result.next);
+    buffer.consumeTo(result.next, lend);
     state.need = state.scanned = 0;
     return result.value;
   }
@@ -87,6 +88,27 @@ export class DecodeDriver<T> {
       if (value === undefined) return;
       out.push(value);
     }
+  }
+
+  /**
+   * At the end of the stream: the value the framing's `decodeEnd` makes of
+   * the bytes left in `buffer`, consumed; `undefined` when nothing is left,
+   * or when what is left is not a value (the caller's INCOMPLETE_FRAME).
+   *
+   * @throws {FrameError} The framing's `decodeEnd` found the bytes malformed.
+   */
+  end(buffer: ReadBuffer, lend = true): T | undefined {
+    if (buffer.length === 0 || this.framing.decodeEnd === undefined) {
+      return undefined;
+    }
+    const bytes = buffer.bytes;
+    const start = buffer.start;
+    const result = this.framing.decodeEnd(bytes, start);
+    if (result === null) return undefined;
+    checkNext(result.next, start, bytes.length);
+    buffer.consumeTo(result.next, lend);
+    this.#state.need = this.#state.scanned = 0;
+    return result.value;
   }
 }
 
@@ -117,6 +139,9 @@ export let pushInto: <T>(
   chunk: Uint8Array,
   out: T[],
 ) => void;
+
+/** `decoder.end()` that appends the values to `out` as it goes. Private to the module. */
+export let endInto: <T>(decoder: FrameDecoder<T>, out: T[]) => void;
 
 /**
  * Drives any {@linkcode Framing} over a sequence of chunks: push bytes as they
@@ -203,18 +228,41 @@ export class FrameDecoder<T> {
 
   static {
     pushInto = (decoder, chunk, out) => decoder.#pushInto(chunk, out);
+    endInto = (decoder, out) => decoder.#endInto(out);
   }
 
   /**
    * Declares the end of the stream.
    *
+   * @returns The values the framing's `decodeEnd` makes of the bytes left
+   * (a last line without its delimiter, with `delimited`'s
+   * `acceptUnterminated`); none for most framings.
    * @throws {FrameError} `INCOMPLETE_FRAME` when bytes of a partial frame are left.
    */
-  end(): void {
+  end(): T[] {
+    const values: T[] = [];
+    this.#endInto(values);
+    return values;
+  }
+
+  /** `end`, appending to `out` as it goes: on an error, the values before it are in `out`. */
+  #endInto(out: T[]): void {
     if (this.#error !== undefined) throw this.#error;
-    if (this.#buffer.length > 0) {
-      this.#error = incompleteFrame(this.#buffer.length);
-      throw this.#error;
+    const buffer = this.#buffer;
+    try {
+      for (;;) {
+        if (buffer.length === 0) return;
+        const value = this.#driver.end(buffer);
+        if (value === undefined && buffer.length > 0) {
+          throw incompleteFrame(buffer.length);
+        }
+        out.push(value as T);
+        // Whole frames may follow the last value's bytes.
+        this.#driver.drain(buffer, out);
+      }
+    } catch (error) {
+      this.#error = error;
+      throw error;
     }
   }
 }

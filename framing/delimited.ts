@@ -59,10 +59,35 @@ export interface DelimitedOptions {
    * @default {false}
    */
   trimCr?: boolean;
+  /**
+   * Whether a last value without its delimiter, at the end of the stream,
+   * is a value (as Python's `readline`, std's `TextLineStream` and tokio's
+   * `LinesCodec` take it) rather than `INCOMPLETE_FRAME`. Its bytes are
+   * taken as they are: a delimiter cut short stays in the value.
+   * @default {false}
+   */
+  acceptUnterminated?: boolean;
+}
+
+/** Options for {@linkcode crlfLines}. */
+export interface CrlfLinesOptions {
+  /**
+   * Longest line accepted, in bytes, line ending excluded; more buffered
+   * without a line ending is `FRAME_TOO_LARGE` at once.
+   * @default {1048576}
+   */
+  maxFrameBytes?: number;
+  /**
+   * Whether a last line without a line ending, at the end of the stream, is
+   * a line rather than `INCOMPLETE_FRAME`.
+   * @default {false}
+   */
+  acceptUnterminated?: boolean;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
+const CRLF = new Uint8Array([CR, LF]);
 
 /** Index of `needle` in `bytes[from, to)`, or -1. */
 function indexOf(
@@ -125,8 +150,11 @@ class DelimitedFraming extends BuiltinCodec<Uint8Array> {
   readonly #delimiter: Uint8Array;
   readonly #maxFrameBytes: number;
   readonly #trimCr: boolean;
+  readonly #acceptUnterminated: boolean;
+  /** What `write` puts after a value: the delimiter, or "\r\n" for crlfLines. */
+  readonly #ending: Uint8Array;
 
-  constructor(options: DelimitedOptions) {
+  constructor(options: DelimitedOptions, crlf = false) {
     super();
     const delimiter = options.delimiter ?? "\n";
     this.#delimiter = typeof delimiter === "string"
@@ -145,6 +173,8 @@ class DelimitedFraming extends BuiltinCodec<Uint8Array> {
       );
     }
     this.#maxFrameBytes = frameLimit(options, MiB);
+    this.#acceptUnterminated = options.acceptUnterminated ?? false;
+    this.#ending = crlf ? CRLF : this.#delimiter;
   }
 
   measure(value: Uint8Array): number {
@@ -161,17 +191,38 @@ class DelimitedFraming extends BuiltinCodec<Uint8Array> {
         `Cannot encode line: its end and the delimiter form a delimiter at index ${early}`,
       );
     }
-    if (this.#trimCr && value[length - 1] === CR) {
+    // crlfLines writes "\r\n", so a value's own last "\r" survives.
+    if (this.#trimCr && value[length - 1] === CR && this.#ending !== CRLF) {
       throw new TypeError(
         'Cannot encode line: it ends in "\\r", which trimCr would take for part of its line ending',
       );
     }
-    return length + this.#delimiter.length;
+    return length + this.#ending.length;
   }
 
   write(value: Uint8Array, target: Uint8Array, offset: number): void {
     target.set(value, offset);
-    target.set(this.#delimiter, offset + value.length);
+    target.set(this.#ending, offset + value.length);
+  }
+
+  /** With `acceptUnterminated`: the bytes left are the last value. */
+  decodeEnd(
+    bytes: Uint8Array,
+    offset: number,
+  ): { value: Uint8Array; next: number } | null {
+    if (!this.#acceptUnterminated || offset >= bytes.length) return null;
+    const whole = this.decode(bytes, offset);
+    if (whole !== null) return whole;
+    const length = bytes.length - offset;
+    // Under the limit unless a delimiter cut short let decode wait.
+    if (length > this.#maxFrameBytes) {
+      throw tooLarge(
+        "decode line: the last line is",
+        length,
+        this.#maxFrameBytes,
+      );
+    }
+    return { value: view(bytes, offset, bytes.length), next: bytes.length };
   }
 
   decode(
@@ -275,7 +326,61 @@ class DelimitedFraming extends BuiltinCodec<Uint8Array> {
  * assertEquals(lines.map(text), ["GET / HTTP/1.1", "PING"]);
  * assertEquals(decoder.push(new TextEncoder().encode("\n")).map(text), ["SET"]);
  * ```
+ *
+ * @example A last line without its delimiter
+ * ```ts
+ * import { delimited, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(delimited({ acceptUnterminated: true }));
+ * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+ * assertEquals(decoder.push(new TextEncoder().encode("one\ntwo")).map(text), ["one"]);
+ * assertEquals(decoder.end().map(text), ["two"]);
+ * ```
  */
 export function delimited(options: DelimitedOptions = {}): Framing<Uint8Array> {
   return new DelimitedFraming(options);
+}
+
+/**
+ * Lines written with `"\r\n"` and read with `"\r\n"` or a bare `"\n"`:
+ * a CRLF protocol's lines (SMTP, Redis, HTTP/1.x headers), with RFC 9112
+ * 2.2's tolerance of peers that end lines with LF alone. The line ending is
+ * not part of the value. `encode` refuses a value holding `"\n"`.
+ *
+ * @param options The longest line accepted; whether a last line without a
+ * line ending is a line.
+ * @returns A framing of `Uint8Array` values.
+ * @throws {RangeError} `maxFrameBytes` is not a non-negative safe integer.
+ *
+ * @example Writes CRLF, reads CRLF and LF
+ * ```ts
+ * import { crlfLines, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const lines = crlfLines();
+ * const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+ * assertEquals(text(lines.encode(new TextEncoder().encode("PING"))), "PING\r\n");
+ * const decoder = new FrameDecoder(lines);
+ * const got = decoder.push(new TextEncoder().encode("+OK\r\n+PONG\n"));
+ * assertEquals(got.map(text), ["+OK", "+PONG"]);
+ * ```
+ *
+ * @example A last line without its line ending
+ * ```ts
+ * import { crlfLines, FrameDecoder } from "@wire/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const decoder = new FrameDecoder(crlfLines({ acceptUnterminated: true }));
+ * assertEquals(decoder.push(new TextEncoder().encode("a\r\nb")).length, 1);
+ * assertEquals(decoder.end().map((line) => new TextDecoder().decode(line)), ["b"]);
+ * ```
+ */
+export function crlfLines(options: CrlfLinesOptions = {}): Framing<Uint8Array> {
+  return new DelimitedFraming({
+    delimiter: "\n",
+    trimCr: true,
+    maxFrameBytes: options.maxFrameBytes,
+    acceptUnterminated: options.acceptUnterminated,
+  }, true);
 }

@@ -7,14 +7,15 @@
 //   is no "error after drain": whatwg/streams#172). So an error waits until
 //   the reader has taken every value queued before it (`failAfterDrain`).
 // - A TransformStream calls `transform` only while its reader waits for a
-//   chunk, one written value at a time; values written meanwhile queue on the
-//   writable side. EncoderStream counts them as they are written (its
-//   writable side's `size`), so it knows when the last of a burst is being
-//   transformed: the frames of the whole burst leave as one chunk, and a
-//   frame written to an idle stream leaves at once. No timers.
+//   chunk, so an awaited write waits for the downstream each time.
+//   EncoderStream is instead a buffer with two sides, like the socket's
+//   writer: a write is encoded at once and resolves while there is room; a
+//   read takes what has gathered. A chunk handed to a waiting read starts a
+//   hold for the rest of the turn (one zero-delay timer), so a loop of
+//   awaited writes gathers instead of leaving one value per chunk.
 
-import { FrameDecoder, pushInto } from "./decoder.ts";
-import { codecOf, encodeChecked, type Framing } from "./types.ts";
+import { endInto, FrameDecoder, pushInto } from "./decoder.ts";
+import { type Codec, codecOf, encodeChecked, type Framing } from "./types.ts";
 import { EMPTY, KiB, MiB } from "../bytes/sizes.ts";
 
 /**
@@ -86,11 +87,16 @@ export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
         if (failure !== undefined) return failAfterDrain(controller, failure);
       },
       flush(controller) {
+        const values: T[] = [];
+        let failure: unknown;
         try {
-          decoder.end();
+          endInto(decoder, values);
         } catch (error) {
-          return failAfterDrain(controller, error);
+          failure = error;
         }
+        // The values of the stream's last bytes (the framing's decodeEnd).
+        for (let i = 0; i < values.length; i++) controller.enqueue(values[i]);
+        if (failure !== undefined) return failAfterDrain(controller, failure);
       },
     });
   }
@@ -112,19 +118,25 @@ const WRITABLE_HIGH_WATER = MiB;
 const FRAME_OVERHEAD = 16;
 /** What a value without bytes of its own counts. */
 const OTHER_VALUE = KiB;
+/** The smallest chunk allocated. */
+const MIN_CHUNK = 4 * KiB;
 
 /**
- * A `TransformStream` from values to their encoded frames: pipe it into a
- * socket's or file's `writable`.
+ * A stream from values to their encoded frames, buffered like a socket's
+ * writer: pipe its `readable` into a socket's or file's `writable`.
  *
- * It coalesces: frames written while the reader (the downstream) is busy
- * leave together as one chunk (up to 256 KiB, or one larger frame), so
- * `values.pipeThrough(new EncoderStream(f)).pipeTo(conn.writable)` makes one
- * write per batch, not one per frame. A value written while the reader
- * waits leaves at once, alone. The writable side holds about 1 MiB of
- * values (counted by their bytes) before writers wait. Frames keep their
- * order. A value the framing cannot encode errors the stream, after the
- * frames of the values before it have been read.
+ * A value written is encoded into the stream's buffer at once, and the
+ * write resolves while the buffer holds under about 1 MiB; above that,
+ * writes wait until the reader takes some (that is the backpressure). The
+ * readable side hands out everything gathered since its last read as one
+ * chunk (up to 256 KiB, or one larger frame). So both shapes batch:
+ * `values.pipeThrough(new EncoderStream(f)).pipeTo(conn.writable)`, and a
+ * loop of `await writer.write(value)` on the writable side while the
+ * readable side is piped into `conn.writable`. A value written while the
+ * reader waits on an idle stream leaves at once, alone; values written in
+ * the same turn as the last chunk left gather for the next one. Frames keep
+ * their order. A value the framing cannot encode errors the stream, after
+ * the frames of the values before it have been read.
  *
  * @typeParam T The type of the values framed.
  *
@@ -140,104 +152,284 @@ const OTHER_VALUE = KiB;
  * assertEquals(new TextDecoder().decode(chunks[0]), "hi\n");
  * ```
  *
- * @example Frames written meanwhile leave as one chunk
+ * @example Awaited writes resolve at once and gather into one chunk
  * ```ts
  * import { EncoderStream, lengthPrefixed } from "@wire/socket";
  * import { assertEquals } from "@std/assert";
  *
  * const stream = new EncoderStream(lengthPrefixed());
  * const writer = stream.writable.getWriter();
- * for (const byte of [1, 2, 3]) writer.write(new Uint8Array([byte]));
- * writer.close();
+ * for (const byte of [1, 2, 3]) await writer.write(new Uint8Array([byte]));
+ * await writer.close();
  * const chunks = await Array.fromAsync(stream.readable);
  * assertEquals(chunks.map((chunk) => [...chunk]), [
  *   [0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0, 1, 3],
  * ]);
  * ```
  */
-export class EncoderStream<T> extends TransformStream<T, Uint8Array> {
+export class EncoderStream<T> implements TransformStream<T, Uint8Array> {
+  /** The encoded frames, gathered into chunks. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Where values go; a write resolves once encoded while there is room. */
+  readonly writable: WritableStream<T>;
+
   /**
    * Creates the stream.
    *
    * @param framing The codec to encode values with.
    */
   constructor(framing: Framing<T>) {
-    const codec = codecOf(framing);
-    /** Values written and not yet transformed, and what they weigh. */
-    let queued = 0;
-    let queuedWeight = 0;
-    /** The chunk being gathered: `open[0, length)`. */
-    let open = EMPTY;
-    let length = 0;
-
-    const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-      if (length === 0) return;
-      controller.enqueue(
-        length === open.length ? open : open.subarray(0, length),
-      );
-      open = EMPTY;
-      length = 0;
-    };
-    /** `open` with room for `n` more bytes at `length`, after emitting a full chunk. */
-    const room = (
-      n: number,
-      controller: TransformStreamDefaultController<Uint8Array>,
-    ) => {
-      if (length + n <= open.length) return open;
-      if (length > 0 && length + n > CHUNK_BYTES) emit(controller);
-      // Sized for the values still queued, so a burst is usually one exact
-      // allocation; doubled when the estimate falls short.
-      const want = length + n + queuedWeight;
-      const capacity = Math.max(
-        length + n,
-        Math.min(CHUNK_BYTES, Math.max(want, 2 * open.length)),
-      );
-      const grown = new Uint8Array(capacity);
-      if (length > 0) grown.set(open.subarray(0, length));
-      open = grown;
-      return open;
-    };
-
-    super({
-      transform(value, controller) {
-        if (queued > 0) {
-          queued--;
-          queuedWeight -= weight(value);
-        }
-        try {
-          if (codec !== undefined) {
-            const n = codec.measure(value);
-            codec.write(value, room(n, controller), length);
-            length += n;
-          } else {
-            const bytes = encodeChecked(framing, value);
-            if (length === 0 && queued === 0) {
-              controller.enqueue(bytes); // alone: no copy
-              return;
-            }
-            room(bytes.length, controller).set(bytes, length);
-            length += bytes.length;
-          }
-        } catch (error) {
-          emit(controller);
-          return failAfterDrain(controller, error);
-        }
-        // The last value of the burst, or a full chunk: it leaves.
-        if (queued === 0 || length >= CHUNK_BYTES) emit(controller);
-      },
-      flush(controller) {
-        emit(controller);
-      },
+    const buffer = new EncodeBuffer(framing);
+    this.readable = new ReadableStream<Uint8Array>({
+      pull: (controller) => buffer.pull(controller),
+      cancel: (reason) => buffer.cancel(reason),
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<T>({
+      start: (controller) => buffer.attach(controller),
+      write: (value) => buffer.write(value),
+      close: () => buffer.close(),
+      abort: (reason) => buffer.abort(reason),
     }, {
       highWaterMark: WRITABLE_HIGH_WATER,
       // Called as each value is written, before it is queued.
-      size(value) {
-        const w = weight(value);
-        queued++;
-        queuedWeight += w;
-        return w;
-      },
+      size: (value) => buffer.count(value),
     });
+  }
+}
+
+/** A read of an EncoderStream's readable side waiting for bytes. */
+interface WaitingRead {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Settles the read's pull. */
+  done: () => void;
+}
+
+/**
+ * The buffer between an EncoderStream's two sides: frames are encoded into
+ * `#open` as values are written, finished chunks wait in `#ready`, and a
+ * read takes the oldest chunk (or the open one).
+ */
+class EncodeBuffer<T> {
+  readonly #framing: Framing<T>;
+  readonly #codec: Codec<T> | undefined;
+  /** Values written and not yet encoded (queued on the writable side), and their weight. */
+  #queued = 0;
+  #queuedWeight = 0;
+  /** Finished chunks, oldest first. */
+  #ready: Uint8Array[] = [];
+  /** The chunk being gathered: `#open[0, #length)`. */
+  #open = EMPTY;
+  #length = 0;
+  /** Bytes in `#ready` and `#open`: what the high-water mark counts. */
+  #held = 0;
+  /** A read waiting for bytes. */
+  #reader: WaitingRead | undefined;
+  /** Writes waiting for the buffer to drain below the high-water mark. */
+  #drained: PromiseWithResolvers<void> | undefined;
+  /** Set for the rest of the turn in which a chunk left for a waiting read. */
+  #holding = false;
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #failure: { error: unknown } | undefined;
+  #writable: WritableStreamDefaultController | undefined;
+
+  constructor(framing: Framing<T>) {
+    this.#framing = framing;
+    this.#codec = codecOf(framing);
+  }
+
+  attach(controller: WritableStreamDefaultController): void {
+    this.#writable = controller;
+  }
+
+  count(value: T): number {
+    const w = weight(value);
+    this.#queued++;
+    this.#queuedWeight += w;
+    return w;
+  }
+
+  write(value: T): Promise<void> | undefined {
+    if (this.#queued > 0) {
+      this.#queued--;
+      this.#queuedWeight -= weight(value);
+    }
+    try {
+      this.#encode(value);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+    const reader = this.#reader;
+    // The last value of a burst to a waiting read leaves, unless a chunk
+    // left in this same turn (then it gathers until the turn ends); a full
+    // chunk always does.
+    if (
+      reader !== undefined &&
+      (this.#ready.length > 0 || (this.#queued === 0 && !this.#holding))
+    ) {
+      this.#deliver(reader);
+    }
+    if (this.#held < WRITABLE_HIGH_WATER) return undefined;
+    return (this.#drained ??= Promise.withResolvers()).promise;
+  }
+
+  pull(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+  ): Promise<void> | void {
+    // Values still queued on the writable side are a burst being encoded:
+    // its last write hands the chunk over (or a chunk fills first).
+    if (this.#ready.length > 0 || (this.#held > 0 && this.#queued === 0)) {
+      return this.#take(controller);
+    }
+    if (this.#failure) return controller.error(this.#failure.error);
+    if (this.#closed) return this.#end(controller);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#reader = { controller, done: resolve };
+    return promise;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#stopHolding();
+    const reader = this.#reader;
+    if (reader !== undefined) this.#deliver(reader);
+  }
+
+  abort(reason: unknown): void {
+    this.#failure = { error: reason };
+    this.#stopHolding();
+    const reader = this.#reader;
+    this.#reader = undefined;
+    reader?.controller.error(reason);
+    reader?.done();
+  }
+
+  cancel(reason: unknown): void {
+    this.#stopHolding();
+    this.#ready = [];
+    this.#open = EMPTY;
+    this.#length = this.#held = 0;
+    this.#writable?.error(reason);
+    this.#drained?.reject(reason);
+    this.#drained?.promise.catch(() => {});
+    this.#drained = undefined;
+  }
+
+  /** Encodes `value` into the open chunk, finishing chunks that are full. */
+  #encode(value: T): void {
+    const codec = this.#codec;
+    if (codec !== undefined) {
+      const n = codec.measure(value);
+      codec.write(value, this.#room(n), this.#length);
+      this.#length += n;
+      this.#held += n;
+    } else {
+      const bytes = encodeChecked(this.#framing, value);
+      this.#held += bytes.length;
+      if (
+        this.#length === 0 && this.#ready.length === 0 && this.#queued === 0
+      ) {
+        this.#ready.push(bytes); // alone: no copy
+        return;
+      }
+      this.#room(bytes.length).set(bytes, this.#length);
+      this.#length += bytes.length;
+    }
+    if (this.#length >= CHUNK_BYTES) this.#finish();
+  }
+
+  /** `#open` with room for `n` more bytes at `#length`, after finishing a full chunk. */
+  #room(n: number): Uint8Array {
+    if (this.#length + n <= this.#open.length) return this.#open;
+    if (this.#length > 0 && this.#length + n > CHUNK_BYTES) this.#finish();
+    const length = this.#length;
+    // Sized for the values still queued, so a burst is usually one exact
+    // allocation; doubled when the estimate falls short.
+    const want = length + n + this.#queuedWeight;
+    const capacity = Math.max(
+      length + n,
+      Math.min(CHUNK_BYTES, Math.max(want, 2 * this.#open.length, MIN_CHUNK)),
+    );
+    const grown = new Uint8Array(capacity);
+    if (length > 0) grown.set(this.#open.subarray(0, length));
+    this.#open = grown;
+    return grown;
+  }
+
+  /** The open chunk joins the finished ones. */
+  #finish(): void {
+    if (this.#length === 0) return;
+    const length = this.#length;
+    this.#ready.push(
+      length === this.#open.length
+        ? this.#open
+        : this.#open.subarray(0, length),
+    );
+    // What is left of the allocation stays open for the next frames.
+    this.#open = this.#open.subarray(length);
+    this.#length = 0;
+  }
+
+  /** Hands the waiting read a chunk and starts holding for the rest of the turn. */
+  #deliver(reader: WaitingRead): void {
+    this.#reader = undefined;
+    if (this.#held > 0) {
+      this.#take(reader.controller);
+      this.#hold();
+    } else if (this.#failure) {
+      reader.controller.error(this.#failure.error);
+    } else if (this.#closed) {
+      this.#end(reader.controller);
+    } else {
+      this.#reader = reader; // nothing to hand out yet
+      return;
+    }
+    reader.done();
+  }
+
+  /** Enqueues the oldest chunk, and wakes writes waiting for room. */
+  #take(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.#ready.length === 0) this.#finish();
+    const chunk = this.#ready.shift()!;
+    this.#held -= chunk.length;
+    controller.enqueue(chunk);
+    if (this.#held < WRITABLE_HIGH_WATER && this.#drained !== undefined) {
+      this.#drained.resolve();
+      this.#drained = undefined;
+    }
+  }
+
+  #end(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#stopHolding();
+    controller.close();
+  }
+
+  /** A value could not be encoded: the chunks before it, then the error. */
+  #fail(error: unknown): void {
+    this.#failure = { error };
+    this.#finish();
+    const reader = this.#reader;
+    if (reader !== undefined) this.#deliver(reader);
+  }
+
+  #hold(): void {
+    if (this.#holding) return;
+    this.#holding = true;
+    this.#holdTimer = setTimeout(this.#endHold, 0);
+  }
+
+  readonly #endHold = (): void => {
+    this.#holding = false;
+    this.#holdTimer = undefined;
+    const reader = this.#reader;
+    if (reader !== undefined && this.#held > 0) this.#deliver(reader);
+  };
+
+  #stopHolding(): void {
+    if (this.#holdTimer !== undefined) clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#holding = false;
   }
 }
 

@@ -45,6 +45,22 @@ export interface Framing<T> {
    * @throws {FrameError} The bytes at `offset` are malformed.
    */
   decode(bytes: Uint8Array, offset: number): { value: T; next: number } | null;
+  /**
+   * Optional: decodes the stream's last bytes, at `offset`, once no more
+   * will come (tokio's `decode_eof`). Every driver (a socket's receives,
+   * `FrameDecoder.end`, `decodeFrames`, `DecoderStream`) calls it at the end
+   * of the stream while bytes are left that `decode` found incomplete, and
+   * again after each value it returns while bytes remain. `null` means the
+   * bytes are not a value: `FrameError("INCOMPLETE_FRAME")`, which is also
+   * what a framing without this method gets. Like `decode`, it returns a
+   * view where it can and consumes at least one byte.
+   *
+   * @throws {FrameError} The last bytes are malformed.
+   */
+  decodeEnd?(
+    bytes: Uint8Array,
+    offset: number,
+  ): { value: T; next: number } | null;
 }
 
 /**

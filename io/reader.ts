@@ -85,22 +85,29 @@ class ExactBytes implements Want<Uint8Array> {
   }
 }
 
-/** One value of `framing`, shaped by `wrap`; `atEnd` at a clean end. */
+/**
+ * One value of `framing`, shaped by `wrap`; `atEnd` at a clean end. With
+ * `lend` false the value is borrowed: the buffer may reuse its memory.
+ */
 class OneFrame<T, R> implements Want<R> {
   constructor(
     readonly framing: Framing<T>,
     readonly wrap: (value: T) => R,
     readonly atEnd: R,
     readonly endedInside: (left: number) => Error = incompleteFrame,
+    readonly lend = true,
   ) {}
   take(reader: Reader): R | typeof MORE {
-    const value = reader.driverFor(this.framing).next(reader.buffer);
+    const value = reader.driverFor(this.framing).next(reader.buffer, this.lend);
     return value === undefined ? MORE : this.wrap(value);
   }
   end(reader: Reader): R {
-    const left = reader.buffer.length;
-    if (left === 0) return this.atEnd;
-    throw this.endedInside(left);
+    const buffer = reader.buffer;
+    if (buffer.length === 0) return this.atEnd;
+    // The framing's decodeEnd may make a value of the last bytes.
+    const value = reader.driverFor(this.framing).end(buffer, this.lend);
+    if (value !== undefined) return this.wrap(value);
+    throw this.endedInside(buffer.length);
   }
   need(reader: Reader): number {
     return Math.max(
@@ -135,6 +142,34 @@ class SomeFrames<T> implements Want<T[] | null> {
   }
 }
 
+/** Bytes copied into the caller's `target`: their count. */
+class IntoBytes implements Want<number | null> {
+  /**
+   * @param target Where the bytes go.
+   * @param direct Whether the call can never give up (no timeout, no
+   * signal), so that a read may go straight into `target`: a call that
+   * gave up would leave a read writing into memory its caller reuses.
+   */
+  constructor(readonly target: Uint8Array, readonly direct: boolean) {}
+  take(reader: Reader): number | typeof MORE {
+    const buffer = reader.buffer;
+    const length = buffer.length;
+    if (length === 0) return MORE;
+    reader.forgetFrame();
+    const n = Math.min(this.target.length, length);
+    const start = buffer.start;
+    this.target.set(buffer.bytes.subarray(start, start + n));
+    buffer.skip(n);
+    return n;
+  }
+  end(): null {
+    return null;
+  }
+  need(reader: Reader): number {
+    return reader.buffer.length + 1;
+  }
+}
+
 const same = <T>(value: T): T => value;
 const iteratorResult = <T>(value: T): IteratorResult<T> => ({
   value,
@@ -161,6 +196,8 @@ export class Reader {
     },
   );
   #reading = false;
+  /** The call whose `target` the read in flight goes into, if it does. */
+  #direct: IntoBytes | undefined;
   #readAction = "receive";
   #eof = false;
   #error: SocketError | undefined;
@@ -191,6 +228,18 @@ export class Reader {
     return this.#receive(new SomeBytes(max), options, action);
   }
 
+  /**
+   * 1 to `target.length` bytes copied into `target` (buffered ones first);
+   * their count, or `null` at the end of the stream. With nothing buffered
+   * and no deadline, the read goes straight into `target`.
+   */
+  into(target: Uint8Array, options: CallOptions, action: string) {
+    if (target.length === 0) return Promise.resolve(0);
+    const direct = options.signal === undefined &&
+      (options.timeout ?? this.timeout) === undefined;
+    return this.#receive(new IntoBytes(target, direct), options, action);
+  }
+
   /** Exactly `n` bytes; `EOF` if the stream ends first. */
   exactly(n: number, options: CallOptions, action: string) {
     return this.#receive(new ExactBytes(n), options, action);
@@ -202,9 +251,10 @@ export class Reader {
     options: CallOptions,
     action: string,
     endedInside?: (left: number) => Error,
+    lend = true,
   ): Promise<T | null> {
     return this.#receive(
-      new OneFrame<T, T | null>(framing, same, null, endedInside),
+      new OneFrame<T, T | null>(framing, same, null, endedInside, lend),
       options,
       action,
     );
@@ -224,11 +274,17 @@ export class Reader {
    * receive call like any other, in call order; no async generator: one
    * per frame would cost more than the decode.
    */
-  frames<T>(framing: Framing<T>, action: string): AsyncIterableIterator<T> {
+  frames<T>(
+    framing: Framing<T>,
+    action: string,
+    lend = true,
+  ): AsyncIterableIterator<T> {
     const want = new OneFrame<T, IteratorResult<T>>(
       framing,
       iteratorResult,
       DONE,
+      incompleteFrame,
+      lend,
     );
     return iterate(() => {
       // A frame already buffered, nobody ahead: `#receive` without its
@@ -239,7 +295,7 @@ export class Reader {
         driver.framing === framing && this.#closed === undefined
       ) {
         try {
-          const value = (driver as DecodeDriver<T>).next(this.buffer);
+          const value = (driver as DecodeDriver<T>).next(this.buffer, lend);
           if (value !== undefined) {
             return Promise.resolve({ value, done: false });
           }
@@ -357,7 +413,7 @@ export class Reader {
         continue;
       }
       if (result === MORE) {
-        if (!this.#reading) this.#read(want.need(this));
+        if (!this.#reading) this.#read(want);
         return;
       }
       calls.resolveHead(result);
@@ -365,8 +421,24 @@ export class Reader {
   }
 
   /** Starts the one read, with room for at least `need` bytes in all. */
-  #read(need: number): void {
+  #read(want: Want<unknown>): void {
     const buffer = this.buffer;
+    if (
+      want instanceof IntoBytes && want.direct && buffer.length === 0
+    ) {
+      // Straight into the caller's memory: no copy, nothing allocated.
+      this.#direct = want;
+      this.#reading = true;
+      let read: Promise<number | null>;
+      try {
+        read = this.#source.read(want.target);
+      } catch (error) {
+        return this.#onReadError(error);
+      }
+      read.then(this.#onRead, this.#onReadError);
+      return;
+    }
+    const need = want.need(this);
     // Any tail with a quarter of a read's room will do: a connection of small
     // frames then fills one allocation with many of them.
     const room = buffer.reserve(
@@ -389,6 +461,16 @@ export class Reader {
 
   readonly #onRead = (n: number | null): void => {
     this.#reading = false;
+    const direct = this.#direct;
+    if (direct !== undefined) {
+      this.#direct = undefined;
+      if (n !== null && n > 0) {
+        this.#onProgress();
+        // Its call cannot have given up, only been closed (bytes and all).
+        if (this.#calls.head === direct) this.#calls.resolveHead(n);
+        return this.#serve();
+      }
+    }
     if (n === null) {
       this.#eof = true;
     } else {
@@ -401,6 +483,7 @@ export class Reader {
 
   readonly #onReadError = (error: unknown): void => {
     this.#reading = false;
+    this.#direct = undefined;
     this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
     this.#serve();
   };

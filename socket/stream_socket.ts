@@ -50,7 +50,9 @@ function isFraming(value: unknown): value is Framing<unknown> {
  * Reads never lose or reorder a byte, whatever mix of `recv`, `recvExactly`,
  * `recvUntil`, `recvFrame` and `recvStream` is used. Concurrent receive calls
  * are served in call order, and a call that times out or is aborted leaves
- * the late bytes for the next one. Values returned are never overwritten.
+ * the late bytes for the next one. Values returned are never overwritten,
+ * except those of `recvFrameBorrowed` and `framesBorrowed`, which are valid
+ * until the next receive call; `recvInto` fills the caller's own memory.
  *
  * Writes are buffered like Node's socket: `send` and `sendFrame` copy the
  * bytes and resolve at once while the buffer holds under `highWaterMark`
@@ -353,6 +355,53 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
+   * Receives 1 to `target.length` bytes into `target`, like Python's
+   * `recv_into`: bytes already buffered first, otherwise what the next read
+   * brings. Copies nothing and allocates nothing when nothing is buffered
+   * and the call has no timeout or signal (the socket's `timeout` counts):
+   * the read then goes straight into `target`. Served in call order with
+   * the other receives.
+   *
+   * @param target Where the bytes go; an empty one resolves to 0 at once.
+   * @param options A timeout or signal (the bytes then pass through the
+   * socket's buffer: one copy, no allocation).
+   * @returns How many bytes were written at the start of `target`, or
+   * `null` at the end of the stream.
+   * @throws {TypeError} `target` is not a Uint8Array.
+   * @throws {SocketError} As for {@linkcode StreamSocket.recv}.
+   *
+   * @example Reading a stream into one reused buffer
+   * ```ts
+   * import { listen, connect } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using server = listen({ port: 0 });
+   * await using client = await connect({ port: server.addr.port });
+   * await using peer = await server.accept();
+   * await client.send("hello");
+   * await client.closeWrite();
+   * const target = new Uint8Array(4);
+   * let total = 0;
+   * for (let n; (n = await peer.recvInto(target)) !== null;) total += n;
+   * assertEquals(total, 5);
+   * ```
+   */
+  recvInto(target: Uint8Array, options?: CallOptions): Promise<number | null> {
+    try {
+      if (!(target instanceof Uint8Array)) {
+        throw new TypeError(
+          `Cannot recvInto: the target must be a Uint8Array, got ${
+            target === null ? "null" : typeof target
+          }`,
+        );
+      }
+      return this.#reader.into(target, this.#wait(options), "recvInto");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Receives exactly `n` bytes.
    *
    * @throws {SocketError} `EOF` when the stream ends first (the bytes that did
@@ -423,6 +472,63 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
+   * Receives one frame that is valid only until the next receive call on
+   * this socket: a view into the socket's own read buffer, which that call
+   * may overwrite (Go's `bufio.Scanner.Bytes()`). Copy it (`slice()`) or
+   * finish with it before receiving again; a value kept longer silently
+   * changes under you. In exchange the socket reuses its memory instead of
+   * reading into fresh memory, which shows at gigabytes a second.
+   *
+   * @returns The value, or `null` at a clean end of stream between frames.
+   * @throws {FrameError} As for {@linkcode StreamSocket.recvFrame}.
+   * @throws {SocketError} As for {@linkcode StreamSocket.recv}.
+   *
+   * @example Checksumming frames without keeping them
+   * ```ts
+   * import { connect, listen } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using server = listen({ port: 0 });
+   * await using client = await connect({ port: server.addr.port });
+   * await using peer = await server.accept();
+   * await client.sendFrames([new Uint8Array([1, 2]), new Uint8Array([3])]);
+   * await client.closeWrite();
+   * let sum = 0;
+   * for (let frame; (frame = await peer.recvFrameBorrowed()) !== null;) {
+   *   for (const byte of frame) sum += byte; // used before the next receive
+   * }
+   * assertEquals(sum, 6);
+   * ```
+   */
+  recvFrameBorrowed(options?: CallOptions): Promise<T | null>;
+  /**
+   * Receives one borrowed frame of `framing`, valid until the next receive call.
+   *
+   * @typeParam U The framing's value type.
+   */
+  recvFrameBorrowed<U>(
+    framing: Framing<U>,
+    options?: CallOptions,
+  ): Promise<U | null>;
+  recvFrameBorrowed(
+    framingOrOptions?: Framing<unknown> | CallOptions,
+    options?: CallOptions,
+  ): Promise<unknown> {
+    try {
+      const [framing, call] = this.#split(framingOrOptions, options);
+      return this.#reader.frame(
+        framing,
+        this.#wait(call),
+        "recvFrameBorrowed",
+        undefined,
+        false,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Receives every frame already buffered, at least one (waiting for it):
    * the receiving twin of {@linkcode StreamSocket.sendFrames}, one await per
    * batch instead of one per frame.
@@ -461,6 +567,43 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   frames<U>(framing: Framing<U>): AsyncIterableIterator<U>;
   frames(framing?: Framing<unknown>): AsyncIterableIterator<unknown> {
     return this.#reader.frames(framing ?? this.#framing, "receive frames");
+  }
+
+  /**
+   * The frames received, each valid only until the loop's next step (or any
+   * other receive call on this socket): views into the socket's own read
+   * buffer, as {@linkcode StreamSocket.recvFrameBorrowed} returns. Copy a
+   * frame you keep (`frame.slice()`). Ends at a clean end of stream;
+   * breaking out of the loop does not close the socket.
+   *
+   * @example Counting bytes of a bulk stream
+   * ```ts
+   * import { connect, listen } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using server = listen({ port: 0 });
+   * await using client = await connect({ port: server.addr.port });
+   * await using peer = await server.accept();
+   * await client.sendFrames([new Uint8Array(10), new Uint8Array(20)]);
+   * await client.closeWrite();
+   * let bytes = 0;
+   * for await (const frame of peer.framesBorrowed()) bytes += frame.length;
+   * assertEquals(bytes, 30);
+   * ```
+   */
+  framesBorrowed(): AsyncIterableIterator<T>;
+  /**
+   * The frames of `framing` received, each valid until the loop's next step.
+   *
+   * @typeParam U The framing's value type.
+   */
+  framesBorrowed<U>(framing: Framing<U>): AsyncIterableIterator<U>;
+  framesBorrowed(framing?: Framing<unknown>): AsyncIterableIterator<unknown> {
+    return this.#reader.frames(
+      framing ?? this.#framing,
+      "receive frames",
+      false,
+    );
   }
 
   /**
@@ -521,9 +664,9 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    *
    * @example Upgrading after the server's go-ahead
    * ```ts ignore
-   * import { connect, delimited } from "@wire/socket";
+   * import { connect, crlfLines } from "@wire/socket";
    *
-   * const lines = delimited({ trimCr: true });
+   * const lines = crlfLines(); // SMTP: written "\r\n", read "\r\n" or "\n"
    * const plain = await connect({ hostname: "mail.example.com", port: 587, framing: lines });
    * await plain.recvFrame(); // 220 greeting
    * await plain.sendFrame(new TextEncoder().encode("STARTTLS"));
