@@ -8,14 +8,14 @@
 // delay). A write to a socket with room completes within the same turn, so
 // after one the writer holds a partial batch back until a buffer fills, a
 // `flush`, or the event loop's next turn (`setImmediate`, a few µs): the
-// caller is then awaiting something else. A sending loop so writes 4 KiB,
-// then 8, ... 64 KiB at a time instead of every second frame.
+// caller is then awaiting something else. A sending loop so writes 1 KiB,
+// then 2, ... 64 KiB at a time instead of every second frame.
 //
 // Bytes leave in the order they were accepted. Bytes the caller still owns
 // (large buffers, large frames of framings a user wrote) are queued
 // uncopied and their promise resolves once they are written.
 //
-// Memory: open buffers start at 4 KiB and double, up to 64 KiB, while frames
+// Memory: open buffers start at 1 KiB (what an idle server connection keeps) and double, up to 64 KiB, while frames
 // fill them faster than they are written; written buffers are reused, and an
 // idle writer keeps one.
 
@@ -35,7 +35,7 @@ export interface Sink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-const MIN_OPEN_CAPACITY = 4 * KiB;
+const MIN_OPEN_CAPACITY = KiB;
 /** Writes of 64 KiB cost next to nothing per byte; larger open buffers gain nothing. */
 const MAX_OPEN_CAPACITY = 64 * KiB;
 /**
