@@ -16,6 +16,9 @@
  * | {@linkcode delimited} | the value, then a delimiter (`"\n"` by default; `trimCr` for CRLF) |
  * | {@linkcode message} | a 4-byte length, a JSON header with `size`, then the body |
  *
+ * {@linkcode parseFraming} makes any of them from a short spec (`length:2:le`,
+ * `lines`, `message`), as the command-line tool's `--framing` takes it.
+ *
  * Each codec's file draws its frames. {@linkcode FrameDecoder} drives any
  * framing over chunks as they arrive; {@linkcode DecoderStream} and
  * {@linkcode EncoderStream} do it for Web Streams. A {@linkcode Framing} is two
@@ -71,3 +74,4 @@ export {
 } from "./framing/message.ts";
 export { FrameDecoder } from "./framing/decoder.ts";
 export { DecoderStream, EncoderStream } from "./framing/streams.ts";
+export { type ParsedFraming, parseFraming } from "./framing/spec.ts";

@@ -29,6 +29,7 @@ export type PinnedTypes = [
   Api.MessageOptions,
   Api.MulticastMembership,
   Api.NetstringOptions,
+  Api.ParsedFraming,
   Api.RecvFromOptions,
   Api.Server,
   Api.ServeLoopOptions,
@@ -63,6 +64,7 @@ const FRAMING_VALUES = [
   "lengthPrefixed",
   "message",
   "netstring",
+  "parseFraming",
   "varintPrefixed",
 ];
 
