@@ -77,6 +77,7 @@ function byteOrder(spec: string, text: string | undefined): boolean {
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * const framing = parseFraming("length:2:le");
+ * if ("head" in framing) throw new Error("message's framing"); // narrows the type
  * const bytes = framing.encode(new TextEncoder().encode("hi"));
  * assertEquals([...bytes], [2, 0, 104, 105]);
  * assertEquals(new FrameDecoder(framing).push(bytes).length, 1);
