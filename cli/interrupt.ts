@@ -17,6 +17,7 @@ export function onInterrupt(cleanup: Cleanup): () => void {
 export function exitOnInterrupt(log: (line: string) => void): void {
   const interrupted = async () => {
     Deno.removeSignalListener("SIGINT", interrupted);
+    log("interrupted: closing");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise((resolve) => {
       timer = setTimeout(resolve, CLOSE_LIMIT_MS);
@@ -26,7 +27,6 @@ export function exitOnInterrupt(log: (line: string) => void): void {
     );
     await Promise.race([closing, late]);
     clearTimeout(timer);
-    log("interrupted: closed");
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", interrupted);

@@ -193,7 +193,7 @@ Deno.test("wire listen --udp prints datagrams until Ctrl-C, then exits 0", async
   socket.close();
   listener.kill("SIGINT");
   assertEquals(await listener.exit(), 0, listener.describe());
-  assertStringIncludes(listener.stderr, "interrupted: closed");
+  assertStringIncludes(listener.stderr, "interrupted: closing");
 });
 
 Deno.test("wire connect to a closed port exits 1 with the message and code", async () => {
@@ -229,5 +229,5 @@ Deno.test("wire: Ctrl-C during a TCP session closes it cleanly and exits 0", asy
   await session.waitFor(/still here/, "stdout");
   session.kill("SIGINT");
   assertEquals(await session.exit(), 0, session.describe());
-  assertStringIncludes(session.stderr, "interrupted: closed");
+  assertStringIncludes(session.stderr, "interrupted: closing");
 });
