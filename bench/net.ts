@@ -161,6 +161,22 @@ const CASES: Case[] = [
     note:
       "1M x 32 B frames: pipeThrough(EncoderStream).pipeTo(conn.writable) + conn.readable.pipeThrough(DecoderStream) vs one await writer.write(frame) per frame + a hand-written TransformStream decoder",
   },
+  {
+    name: "proxy-echo",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours"), pair("floor")],
+    note:
+      "as echo (raw client and server), through a forwarder in the server's process: wire's proxy (startProxy, each frame's log line formatted, then dropped) vs a hand-written Deno.Conn forwarder",
+  },
+  {
+    name: "proxy-bulk",
+    baseline: "raw",
+    metric: "mbPerSecond",
+    variants: [pair("raw"), pair("ours"), pair("floor")],
+    note:
+      "as bulk (raw client and sink), through the same two forwarders as proxy-echo",
+  },
 ];
 
 const here = new URL(".", import.meta.url).pathname;
@@ -176,7 +192,7 @@ const DENO_FLAGS = [
     new URL("../tests/fixtures", import.meta.url).pathname
   },${UNIX_PATH}`,
   `--allow-write=${UNIX_PATH}`,
-  "--allow-env=SCALE,FLOOR_READ",
+  "--allow-env=SCALE,FLOOR_READ,NOLOG",
   "--unstable-net",
 ];
 const TIME_LIMIT_MS = 300_000;
