@@ -20,7 +20,7 @@ import {
   preview,
 } from "./format.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { lines, status, writeOut } from "./io.ts";
+import { status, writeOut } from "./io.ts";
 import {
   type Direction,
   endpoints,
