@@ -192,7 +192,7 @@ const DENO_FLAGS = [
     new URL("../tests/fixtures", import.meta.url).pathname
   },${UNIX_PATH}`,
   `--allow-write=${UNIX_PATH}`,
-  "--allow-env=SCALE,FLOOR_READ,NOLOG",
+  "--allow-env=SCALE,FLOOR_READ",
   "--unstable-net",
 ];
 const TIME_LIMIT_MS = 300_000;

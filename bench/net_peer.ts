@@ -775,9 +775,7 @@ async function oursForward(target: number) {
     connectTarget: async () =>
       await connect({ port: target }) as unknown as Socket,
     maxConnections: 1,
-    onFrame: Deno.env.get("NOLOG")
-      ? undefined
-      : (frame) => last = logLine(frame), // formatted, not written
+    onFrame: (frame) => last = logLine(frame), // formatted, not written
   });
   announce(portOf(proxy.addr));
   await proxy.finished;
