@@ -17,6 +17,9 @@
  * | {@linkcode crlfLines} | a line, then `"\r\n"` (read: `"\r\n"` or `"\n"`) |
  * | {@linkcode message} | a 4-byte length, a JSON header with `size`, then the body |
  *
+ * {@linkcode parseFraming} makes any of them from a short spec (`length:2:le`,
+ * `lines`, `message`), as the command-line tool's `--framing` takes it.
+ *
  * Each codec's file draws its frames. {@linkcode FrameDecoder} drives any
  * framing over chunks as they arrive; {@linkcode DecoderStream} and
  * {@linkcode EncoderStream} do it for Web Streams. A {@linkcode Framing} is two
@@ -77,3 +80,4 @@ export {
 } from "./framing/message.ts";
 export { FrameDecoder } from "./framing/decoder.ts";
 export { DecoderStream, EncoderStream } from "./framing/streams.ts";
+export { type ParsedFraming, parseFraming } from "./framing/spec.ts";

@@ -39,6 +39,8 @@ export {
   type MessageOptions,
   netstring,
   type NetstringOptions,
+  type ParsedFraming,
+  parseFraming,
   varintPrefixed,
   type VarintPrefixOptions,
 } from "./framing.ts";

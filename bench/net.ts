@@ -199,6 +199,22 @@ const CASES: Case[] = [
     note:
       "1M x 32 B values, a loop of await writer.write(value): into an EncoderStream piped to conn.writable (ours) vs encoded frames straight to conn.writable (raw) vs a hand-written sink packing 64 KiB writes (floor); the same hand-written receiver",
   },
+  {
+    name: "proxy-echo",
+    baseline: "raw",
+    metric: "tripsPerSecond",
+    variants: [pair("raw"), pair("ours"), pair("floor")],
+    note:
+      "as echo (raw client and server), through a forwarder in the server's process: wire's proxy (startProxy, each frame's log line formatted, then dropped) vs a hand-written Deno.Conn forwarder",
+  },
+  {
+    name: "proxy-bulk",
+    baseline: "raw",
+    metric: "mbPerSecond",
+    variants: [pair("raw"), pair("ours"), pair("floor")],
+    note:
+      "as bulk (raw client and sink), through the same two forwarders as proxy-echo",
+  },
 ];
 
 const here = new URL(".", import.meta.url).pathname;

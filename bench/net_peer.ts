@@ -17,6 +17,8 @@
 import { bindUdp, connect, type Framing, listen, serve } from "../mod.ts";
 import { FloorReader, FloorWriter } from "./_floor.ts";
 import { DecoderStream, EncoderStream, lengthPrefixed } from "../framing.ts";
+import { logLine, startProxy } from "../cli/proxy.ts";
+import type { Server, Socket } from "../cli/endpoint.ts";
 
 const encoder = new TextEncoder();
 const SCALE = Number(Deno.env.get("SCALE") ?? "1");
@@ -895,6 +897,93 @@ async function idleClient(port: number): Promise<void> {
   }));
 }
 
+// ---- proxy-echo, proxy-bulk: the raw echo and bulk through a forwarder ----
+// The server process runs the raw echo server (or bulk sink) and, in front of
+// it, the forwarder under test; the client is the raw client of echo or bulk.
+
+/**
+ * A hand-written forwarder: one read buffer per direction, writeAll, FIN.
+ * The floor follows the library's rules for memory: every read into fresh
+ * memory (what recv hands out stays valid), every write from a copy (a send
+ * copies), nothing else.
+ */
+async function rawForward(listener: Deno.Listener, target: number) {
+  const fresh = variant === "floor";
+  const client = await listener.accept();
+  const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
+  const pump = async (from: Deno.Conn, to: Deno.Conn) => {
+    let buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      if (fresh) buffer = new Uint8Array(64 * 1024);
+      const n = await from.read(buffer);
+      if (n === null) break;
+      await writeAll(to, fresh ? buffer.slice(0, n) : buffer.subarray(0, n));
+    }
+    await to.closeWrite().catch(() => {});
+  };
+  await Promise.all([pump(client, server), pump(server, client)]);
+  client.close();
+  server.close();
+}
+
+/** wire's proxy, as `wire proxy` runs it without chaos options. */
+async function oursForward(target: number) {
+  let last = "";
+  const proxy = startProxy({
+    server: listen({ port: 0 }) as unknown as Server,
+    connectTarget: async () =>
+      await connect({ port: target }) as unknown as Socket,
+    maxConnections: 1,
+    onFrame: (frame) => last = logLine(frame), // formatted, not written
+  });
+  announce(portOf(proxy.addr));
+  await proxy.finished;
+  return last;
+}
+
+async function proxyServer(): Promise<void> {
+  using behind = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const target = behind.addr.port;
+  const served = (async () => {
+    using conn = await behind.accept();
+    if (caseName === "proxy-echo") return await rawEcho(conn);
+    const total = (BULK_BYTES / BULK_FRAME) * (BULK_FRAME + 4);
+    const buffer = new Uint8Array(BULK_FRAME);
+    for (let received = 0; received < total;) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("unexpected end of stream");
+      received += n;
+    }
+    await writeAll(conn, new Uint8Array(1));
+  })();
+  if (variant === "ours") {
+    await Promise.all([oursForward(target), served]);
+  } else {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    announce(listener.addr.port);
+    await Promise.all([rawForward(listener, target), served]);
+  }
+}
+
+async function proxyClient(port: number): Promise<void> {
+  const start = performance.now();
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  if (caseName === "proxy-echo") {
+    const frame = rawFrame(encoder.encode("x".repeat(32)));
+    const reply = new Uint8Array(frame.length);
+    for (let i = 0; i < ECHO_TRIPS; i++) await rawRoundTrip(conn, frame, reply);
+    const seconds = (performance.now() - start) / 1000;
+    await conn.closeWrite();
+    return report({ seconds, tripsPerSecond: ECHO_TRIPS / seconds });
+  }
+  const frame = rawFrame(new Uint8Array(BULK_FRAME).fill(7));
+  for (let i = 0; i < BULK_BYTES / BULK_FRAME; i++) await writeAll(conn, frame);
+  await readExactly(conn, new Uint8Array(1));
+  const seconds = (performance.now() - start) / 1000;
+  await conn.closeWrite();
+  report({ seconds, mbPerSecond: BULK_BYTES / 1e6 / seconds });
+}
+
 // ---- dispatch ----
 
 type Side = () => Promise<void>;
@@ -911,6 +1000,8 @@ const cases: Record<string, [Side, ClientSide]> = {
   webstreams: [webstreamsServer, webstreamsClient],
   "webstreams-write": [webstreamsWriteServer, webstreamsWriteClient],
   idle: [idleServer, idleClient],
+  "proxy-echo": [proxyServer, proxyClient],
+  "proxy-bulk": [proxyServer, proxyClient],
 };
 
 if (import.meta.main) {

@@ -10,6 +10,9 @@ const ROOT = new URL("../", import.meta.url);
 /** The public entries: they re-export and may reach any layer. */
 const ENTRIES = ["mod.ts", "tcp.ts", "udp.ts", "framing.ts"];
 
+/** The command-line tool: a program on top of the library, not part of it. */
+const CLI = ["cli.ts", "cli/"];
+
 /**
  * The layers, most basic first: a file may import its own layer and the
  * ones before it, never one after (a layer that builds on it).
@@ -71,7 +74,8 @@ Deno.test("layers: every library file belongs to the entries or a layer", () => 
   for (const entry of Deno.readDirSync(ROOT)) {
     if (
       entry.isFile && entry.name.endsWith(".ts") &&
-      !ENTRIES.includes(entry.name) && !LAYERS.includes(entry.name)
+      !ENTRIES.includes(entry.name) && !LAYERS.includes(entry.name) &&
+      !CLI.includes(entry.name)
     ) strays.push(entry.name);
   }
   assertEquals(strays, [], "top-level files outside the layout");
@@ -138,4 +142,42 @@ Deno.test("layers: the tables place files where the layout does", () => {
   assertEquals(layerOf("nowhere.ts"), -1);
   assertEquals(importsOf("socket/serve.ts").includes("socket/server.ts"), true);
   assertEquals(libraryFiles().includes("io/wait_queue.ts"), true);
+});
+
+/** cli.ts and every file of cli/. */
+function cliFiles(): string[] {
+  const files = ["cli.ts"];
+  for (const entry of Deno.readDirSync(new URL("cli/", ROOT))) {
+    if (entry.isFile && entry.name.endsWith(".ts")) {
+      files.push(`cli/${entry.name}`);
+    }
+  }
+  return files.sort();
+}
+
+Deno.test("layers: the library never imports the command-line tool", () => {
+  const offending: string[] = [];
+  for (const file of libraryFiles()) {
+    for (const target of importsOf(file)) {
+      if (target === "cli.ts" || target.startsWith("cli/")) {
+        offending.push(`${file} -> ${target}`);
+      }
+    }
+  }
+  assertEquals(offending, []);
+});
+
+Deno.test("layers: the tool reaches the library only through mod.ts", () => {
+  const offending: string[] = [];
+  for (const file of cliFiles()) {
+    for (const target of importsOf(file)) {
+      if (
+        target !== "mod.ts" && target !== "cli.ts" && !target.startsWith("cli/")
+      ) {
+        offending.push(`${file} -> ${target} (import it from mod.ts)`);
+      }
+    }
+  }
+  assertEquals(offending, []);
+  assertEquals(cliFiles().includes("cli/args.ts"), true);
 });

@@ -30,6 +30,7 @@ export type PinnedTypes = [
   Api.MessageOptions,
   Api.MulticastMembership,
   Api.NetstringOptions,
+  Api.ParsedFraming,
   Api.RecvFromOptions,
   Api.Server,
   Api.ServeLoopOptions,
@@ -67,6 +68,7 @@ const FRAMING_VALUES = [
   "lengthPrefixed",
   "message",
   "netstring",
+  "parseFraming",
   "varintPrefixed",
 ];
 
