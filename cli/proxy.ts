@@ -53,7 +53,11 @@ export interface ProxyOptions {
   seed?: number;
   /** Stop accepting after this many clients (their connections finish). */
   maxConnections?: number;
-  /** Called for each frame, in order per direction. */
+  /**
+   * Called for each frame, in order per direction. The frame's bytes are
+   * valid during the call only (the proxy reads into the same memory
+   * again): copy what you keep.
+   */
   onFrame?: (frame: SeenFrame) => void;
   /** Called when a connection fails (the target refuses, a reset). */
   onError?: (conn: number, error: unknown) => void;
@@ -94,6 +98,9 @@ function measured(framing: Framing<Frame>, onLength: (n: number) => void) {
     },
   };
 }
+
+/** What each direction reads at a time. */
+const READ_BYTES = 64 * 1024;
 
 /** Starts forwarding from `server` to the target; see {@linkcode ProxyOptions}. */
 export function startProxy(options: ProxyOptions): Proxy {
@@ -151,9 +158,13 @@ export function startProxy(options: ProxyOptions): Proxy {
       );
       const observe = options.onFrame !== undefined ||
         options.resetAfter !== undefined;
+      // One buffer per direction, read into again and again: send copies
+      // what it is given, and frames are only looked at before the next read.
+      const buffer = new Uint8Array(READ_BYTES);
       for (;;) {
-        const chunk = await from.recv();
-        if (chunk === null) break;
+        const n = await from.recvInto(buffer);
+        if (n === null) break;
+        const chunk = buffer.subarray(0, n);
         if (!observe) {
           await write(to, chunk);
           continue;
