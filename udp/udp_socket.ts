@@ -16,6 +16,7 @@ import {
   checkDuration,
   checkHostname,
   checkPort,
+  checkSignal,
   toBytes,
 } from "../io/validate.ts";
 import { join, type MulticastMembership } from "./multicast.ts";
@@ -387,6 +388,11 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
         return Promise.reject(error);
       }
       signal = options.signal;
+      try {
+        checkSignal(signal, RECEIVE);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     if (this.#closed) return Promise.reject(closedError(RECEIVE));
     if (signal?.aborted) return Promise.reject(canceled(RECEIVE, signal));
