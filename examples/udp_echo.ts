@@ -7,9 +7,8 @@
 //     lost. The runtime drops it silently; `recvFrom` says so with
 //     `truncated: true`. The client receives with `--max-bytes` (default 16)
 //     to show it.
-// The client sends with `request()`, which waits for the echo, sends again
-// when none comes in time (UDP may lose either datagram), and recognises the
-// echo by its bytes, so a late echo is never taken for the next one's.
+// The client sends with `request()`, which waits for the echo and sends
+// again when none comes in time (UDP may lose either datagram).
 //
 // Run: deno run --allow-net=127.0.0.1 examples/udp_echo.ts server
 // Run: deno run --allow-net=127.0.0.1:0,127.0.0.1:9000 examples/udp_echo.ts client
@@ -30,12 +29,6 @@ import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-/** Whether `part` is the first bytes of `whole`: an echo, maybe truncated. */
-function isPrefix(part: Uint8Array, whole: Uint8Array): boolean {
-  if (part.length > whole.length) return false;
-  return part.every((byte, i) => byte === whole[i]);
-}
 
 /** Messages the client sends when given none: a short one, an empty one, a long one. */
 export const SAMPLE_MESSAGES: readonly string[] = [
@@ -122,17 +115,14 @@ export async function udpEchoClient(
   for (const message of options.messages) {
     const sent = encoder.encode(message);
     // UDP may lose the datagram or its echo: request() sends again after
-    // each wait (1, 2, then 4 s by default), and ends with ETIMEDOUT. The echo
-    // of this message is its first bytes (all of them unless truncated), so
-    // a late echo of an earlier message is never taken for this one's.
+    // each wait (1, 2, then 4 s by default), and ends with ETIMEDOUT. No
+    // `match`: the tutorials' servers answer with other bytes (upper-cased,
+    // or "hi"), so the reply is the first datagram from the server; a second
+    // copy owed to an earlier try is dropped.
     const { data, truncated } = await socket.request(sent, {
       hostname,
       port: options.port,
-    }, {
-      maxBytes,
-      timeout: options.timeout ?? 1000,
-      match: (reply, request) => isPrefix(reply.data, request),
-    });
+    }, { maxBytes, timeout: options.timeout ?? 1000 });
     const reply = decoder.decode(data);
     replies.push({ sent: message, reply, bytes: data.length, truncated });
     let note = "";
