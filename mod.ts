@@ -81,5 +81,6 @@ export {
   type MulticastMembership,
   type RecvFromOptions,
   type UdpAddress,
+  type UdpRequestOptions,
   UdpSocket,
 } from "./udp.ts";

@@ -51,3 +51,4 @@ export {
   UdpSocket,
 } from "./udp/udp_socket.ts";
 export type { MulticastMembership } from "./udp/multicast.ts";
+export type { UdpRequestOptions } from "./udp/request.ts";

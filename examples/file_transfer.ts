@@ -55,6 +55,7 @@ import {
   FrameError,
   type Framing,
   lengthPrefixed,
+  type Message,
   message,
   serve,
   SocketError,
@@ -436,10 +437,27 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
     await socket.sendFrame({ filename: name, filesize: size }, tutorialHead);
   } else {
     await socket.sendFrame({ name, size, sha256 }, framing.head);
-    const ready = await socket.recvFrame(framing);
-    if (ready?.header.status !== "ready") {
+    let ready: Message | null;
+    try {
+      ready = await socket.recvFrame(framing);
+    } catch (error) {
+      if (!(error instanceof SocketError && error.code === "ECONNRESET")) {
+        throw error;
+      }
+      ready = null;
+    }
+    if (ready === null) {
+      // A receiver of this format always answers the head. One that hangs up
+      // instead most likely read it as the tutorials' upload and choked on it.
       throw new TransferError(
-        String(ready?.header.error ?? "the receiver closed the connection"),
+        "the receiver closed the connection without answering the upload's " +
+          "header: it likely expects the tutorials' format (send again with " +
+          "--format tutorial), or it is not a file_transfer.ts receiver",
+      );
+    }
+    if (ready.header.status !== "ready") {
+      throw new TransferError(
+        String(ready.header.error ?? "the receiver refused the file"),
       );
     }
   }

@@ -7,6 +7,8 @@
 //     lost. The runtime drops it silently; `recvFrom` says so with
 //     `truncated: true`. The client receives with `--max-bytes` (default 16)
 //     to show it.
+// The client sends with `request()`, which waits for the echo and sends
+// again when none comes in time (UDP may lose either datagram).
 //
 // Run: deno run --allow-net=127.0.0.1 examples/udp_echo.ts server
 // Run: deno run --allow-net=127.0.0.1:0,127.0.0.1:9000 examples/udp_echo.ts client
@@ -26,6 +28,7 @@ import { bindUdp, SocketError, type UdpSocket } from "../mod.ts";
 import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Messages the client sends when given none: a short one, an empty one, a long one. */
 export const SAMPLE_MESSAGES: readonly string[] = [
@@ -88,7 +91,7 @@ export interface UdpEchoClientOptions {
   messages: Iterable<string>;
   /** The receive buffer: longer replies come back truncated. Default 16. */
   maxBytes?: number;
-  /** Milliseconds to wait for each reply; default 2000. */
+  /** Milliseconds the first try waits for each reply (later tries wait 2x, 4x); default 1000. */
   timeout?: number;
   log?: (line: string) => void;
 }
@@ -108,11 +111,18 @@ export async function udpEchoClient(
   const hostname = options.hostname ?? "127.0.0.1";
   const maxBytes = options.maxBytes ?? 16;
   using socket = bindUdp({ hostname: bindAddressFor(hostname), port: 0 });
-  socket.timeout = options.timeout ?? 2000; // UDP may lose a datagram: never wait forever
   const replies: UdpReply[] = [];
   for (const message of options.messages) {
-    const sent = await socket.sendTo(message, { hostname, port: options.port });
-    const { data, truncated } = await socket.recvFrom({ maxBytes });
+    const sent = encoder.encode(message);
+    // UDP may lose the datagram or its echo: request() sends again after
+    // each wait (1, 2, then 4 s by default), and ends with ETIMEDOUT. No
+    // `match`: the tutorials' servers answer with other bytes (upper-cased,
+    // or "hi"), so the reply is the first datagram from the server; a second
+    // copy owed to an earlier try is dropped.
+    const { data, truncated } = await socket.request(sent, {
+      hostname,
+      port: options.port,
+    }, { maxBytes, timeout: options.timeout ?? 1000 });
     const reply = decoder.decode(data);
     replies.push({ sent: message, reply, bytes: data.length, truncated });
     let note = "";
@@ -122,7 +132,7 @@ export async function udpEchoClient(
         ` (truncated: longer than the ${maxBytes}-byte buffer; the rest is lost)`;
     }
     log(
-      `sent ${sent} bytes ${
+      `sent ${sent.length} bytes ${
         JSON.stringify(message)
       }, got ${data.length} bytes ${JSON.stringify(reply)}${note}`,
     );

@@ -94,7 +94,69 @@ export function toSocketError(error: unknown, action: string): SocketError {
   if (error instanceof SocketError) return error;
   const code = errorCode(error);
   const reason = error instanceof Error ? error.message : String(error);
-  return new SocketError(code, `Cannot ${action}: ${reason}`, { cause: error });
+  const missing = code === "EPERM" ? missingGrant(reason) : undefined;
+  const message = missing === undefined
+    ? reason
+    : `Requires net access to "${missing}": ${grantHint(missing)}`;
+  return new SocketError(code, `Cannot ${action}: ${message}`, {
+    cause: error,
+  });
+}
+
+/** The address a runtime's "Requires net access" message names, if any. */
+function missingGrant(message: string): string | undefined {
+  return /Requires net access to "([^"]+)"/.exec(message)?.[1];
+}
+
+/** Whether the program may use the net address `host` (`"127.0.0.1:9000"`, `"unix:/p"`). */
+function granted(host: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "net", host }).state ===
+      "granted";
+  } catch {
+    return false; // a spelling the runtime does not parse
+  }
+}
+
+/** The loopback names that are one address to the OS but separate grants. */
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * What to grant, and why the grant the user probably gave is not it: the
+ * runtime only says that access is missing and to "run again with the
+ * --allow-net flag", also when the flag was given for another address.
+ */
+export function grantHint(needed: string): string {
+  if (needed.startsWith("unix:")) {
+    return `grant exactly this socket's path: --allow-net=${needed} ` +
+      "(a Unix socket grant is the absolute path of the socket file; a " +
+      "relative one such as unix:./app.sock is refused by Deno before the " +
+      "program starts)";
+  }
+  const colon = needed.lastIndexOf(":");
+  const host = needed.slice(0, colon);
+  const port = needed.slice(colon + 1);
+  if (port === "0") {
+    return `binding a port the OS picks needs --allow-net=${needed} ` +
+      `(a UDP client binds its own port before it sends: grant ${needed} ` +
+      `besides the server's address, e.g. --allow-net=${needed},${host}:9000)`;
+  }
+  if (LOOPBACK.includes(host)) {
+    const others = LOOPBACK.filter((name) =>
+      name !== host && granted(`${name}:${port}`)
+    );
+    if (others.length > 0) {
+      return `--allow-net grants ${
+        others.map((o) => `${o}:${port}`).join(" and ")
+      }, ` +
+        `but this needs ${needed}: localhost, 127.0.0.1 and [::1] are ` +
+        `separate grants. Grant the name the program uses ` +
+        `(--allow-net=${needed}), or use the address that is granted`;
+    }
+  }
+  return `the program's --allow-net does not include ${needed}; add it ` +
+    `(--allow-net=${needed}, comma-separated with the others), or use an ` +
+    "address it grants";
 }
 
 /** The error for an operation on a socket this side has closed. */

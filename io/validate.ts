@@ -16,7 +16,17 @@ export function show(value: unknown): string {
   return kindOf(value);
 }
 
-/** `value` if it is an integer in `min..max`; a RangeError otherwise. */
+/**
+ * The error for a rejected value: a RangeError for a number out of range, a
+ * TypeError for a value that is not a number at all. The message is the same.
+ */
+function numberError(value: unknown, message: string): Error {
+  return typeof value === "number"
+    ? new RangeError(message)
+    : new TypeError(message);
+}
+
+/** `value` if it is an integer in `min..max`; a RangeError (a TypeError for a non-number) otherwise. */
 export function checkInteger(
   value: unknown,
   min: number,
@@ -28,7 +38,8 @@ export function checkInteger(
     typeof value !== "number" || !Number.isInteger(value) || value < min ||
     value > max
   ) {
-    throw new RangeError(
+    throw numberError(
+      value,
       `Cannot ${action}: ${name} must be an integer from ${min} to ${max}, got ${
         show(value)
       }`,
@@ -88,7 +99,7 @@ export function checkHostname(hostname: unknown, action: string): string {
 
 /**
  * `ms` if it is `undefined` or a non-negative number of milliseconds
- * (Infinity too); a RangeError otherwise.
+ * (Infinity too); a RangeError (a TypeError for a non-number) otherwise.
  */
 export function checkDuration(
   ms: unknown,
@@ -96,7 +107,8 @@ export function checkDuration(
   action: string,
 ): number | undefined {
   if (ms !== undefined && !(typeof ms === "number" && ms >= 0)) {
-    throw new RangeError(
+    throw numberError(
+      ms,
       `Cannot ${action}: ${name} must be a non-negative number of milliseconds or undefined, got ${
         show(ms)
       }`,
@@ -105,7 +117,7 @@ export function checkDuration(
   return ms;
 }
 
-/** `n` if it is a safe integer of at least `min`; a RangeError otherwise. */
+/** `n` if it is a safe integer of at least `min`; a RangeError (a TypeError for a non-number) otherwise. */
 export function checkCount(
   n: unknown,
   min: number,
@@ -113,7 +125,8 @@ export function checkCount(
   action: string,
 ): number {
   if (!Number.isSafeInteger(n) || (n as number) < min) {
-    throw new RangeError(
+    throw numberError(
+      n,
       `Cannot ${action}: ${name} must be an integer of at least ${min}, got ${
         show(n)
       }`,
@@ -122,18 +135,108 @@ export function checkCount(
   return n as number;
 }
 
-/** `value` if it is a positive number; a RangeError otherwise. */
+/** `value` if it is a positive number; a RangeError (a TypeError for a non-number) otherwise. */
 export function checkPositive(
   value: unknown,
   name: string,
   action: string,
 ): number {
   if (!(typeof value === "number" && value > 0)) {
-    throw new RangeError(
+    throw numberError(
+      value,
       `Cannot ${action}: ${name} must be a positive number, got ${show(value)}`,
     );
   }
   return value;
+}
+
+/**
+ * `options` if it is an object (or undefined when `optional`); a TypeError
+ * otherwise. Checked first, so a call like `connect(9000)` says what it
+ * takes instead of failing on a missing field.
+ */
+export function checkOptions(
+  options: unknown,
+  action: string,
+  optional = false,
+): void {
+  if (optional && options === undefined) return;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${action}: options must be an object, got ${show(options)}`,
+    );
+  }
+}
+
+/** `value` if it is a function (or undefined when `optional`); a TypeError otherwise. */
+export function checkFunction(
+  value: unknown,
+  name: string,
+  action: string,
+  optional = false,
+): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `Cannot ${action}: ${name} must be a function, got ${show(value)}`,
+    );
+  }
+}
+
+/** `value` if it is undefined or a boolean; a TypeError otherwise. */
+export function checkBoolean(
+  value: unknown,
+  name: string,
+  action: string,
+): void {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(
+      `Cannot ${action}: ${name} must be true, false or undefined, got ${
+        show(value)
+      }`,
+    );
+  }
+}
+
+/** `signal` if it is undefined or an AbortSignal; a TypeError otherwise. */
+export function checkSignal(signal: unknown, action: string): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot ${action}: signal must be an AbortSignal or undefined, got ${
+        show(signal)
+      }`,
+    );
+  }
+}
+
+/**
+ * `framing` if it is undefined or a framing (an object with `encode` and
+ * `decode` functions, as every codec of framing/ is); a TypeError otherwise.
+ * A name such as `"lines"` is not a framing: the message names the function
+ * that makes one.
+ */
+export function checkFraming(
+  framing: unknown,
+  name: string,
+  action: string,
+): void {
+  if (framing === undefined) return;
+  const candidate = framing as { encode?: unknown; decode?: unknown } | null;
+  if (
+    typeof candidate === "object" && candidate !== null &&
+    typeof candidate.encode === "function" &&
+    typeof candidate.decode === "function"
+  ) return;
+  const hint = typeof framing === "string"
+    ? " (a framing is made by a function such as delimited() or lengthPrefixed(), not named by a string)"
+    : typeof framing === "function"
+    ? " (call the function to make one: delimited(), not delimited)"
+    : "";
+  throw new TypeError(
+    `Cannot ${action}: ${name} must be a framing (an object with encode and decode functions), got ${
+      show(framing)
+    }${hint}`,
+  );
 }
 
 const utf8 = new TextEncoder();

@@ -4,11 +4,15 @@
 import { SocketError } from "../errors.ts";
 import type { Framing } from "../framing/types.ts";
 import {
+  checkBoolean,
   checkCount,
   checkDuration,
+  checkFraming,
   checkHostname,
+  checkOptions,
   checkPort,
   checkPositive,
+  checkSignal,
   DEFAULT_HOSTNAME,
   withDefault,
 } from "../io/validate.ts";
@@ -62,6 +66,9 @@ export function connect<T>(
  * `ECANCELED`, `EPERM` (no `--allow-net`), `ENOTFOUND`; with TLS, `ECERT`
  * (the server's certificate is rejected) or `ETLS` (the handshake failed).
  * @throws {RangeError} An invalid port or `highWaterMark`.
+ * @throws {TypeError} An option of the wrong type, named in the message: a
+ * `framing` that is not a framing, a `signal` that is not an AbortSignal,
+ * `tls.caCerts` holding file paths instead of PEM text.
  *
  * @example Connecting, sending, closing
  * ```ts
@@ -121,8 +128,10 @@ async function open<T>(
 function checkConnect(
   options: ConnectOptions<unknown> | UnixConnectOptions<unknown>,
 ): string {
+  checkOptions(options, "connect");
   checkTransport(options, "connect", "connect");
   checkDuration(options.timeout, "timeout", "connect");
+  checkSignal(options.signal, "connect");
   checkSocketOptions(options, "connect");
   if ("path" in options && options.path !== undefined) {
     return `connect to ${formatAddress(options)}`;
@@ -148,6 +157,7 @@ function checkSocketOptions(
   options: SocketOptions<unknown>,
   action: string,
 ): void {
+  checkFraming(options.framing, "framing", action);
   if (options.highWaterMark !== undefined) {
     checkPositive(options.highWaterMark, "highWaterMark", action);
   }
@@ -331,6 +341,12 @@ export function listen<T>(
 export function listenerFor(
   options: ListenOptions<unknown> | UnixListenOptions<unknown>,
 ): Deno.Listener {
+  checkOptions(options, "listen");
+  checkBoolean(
+    (options as ListenOptions<unknown>).reusePort,
+    "reusePort",
+    "listen",
+  );
   checkTransport(options, "listen", "listen");
   checkSocketOptions(options, "listen");
   if ("path" in options && options.path !== undefined) {

@@ -3,7 +3,13 @@
 
 import { SocketError } from "../errors.ts";
 import type { Framing } from "../framing/types.ts";
-import { checkCount, checkDuration } from "../io/validate.ts";
+import {
+  checkCount,
+  checkDuration,
+  checkFunction,
+  checkOptions,
+  checkSignal,
+} from "../io/validate.ts";
 import type { ListenOptions, UnixListenOptions } from "../transport/options.ts";
 import { lifecycleOf, type StreamSocket } from "./stream_socket.ts";
 import { closedError } from "../io/runtime_errors.ts";
@@ -119,6 +125,8 @@ export function serve<T>(
  * @param handler The communication loop for one client.
  * @returns The running server: `addr`, `finished`, `shutdown()`.
  * @throws {SocketError} `EADDRINUSE`, `EPERM`, as for {@linkcode listen}.
+ * @throws {TypeError} `handler` or `onError` is not a function, or another
+ * option has the wrong type (named in the message), before anything listens.
  *
  * @example An upper-casing line server
  * ```ts
@@ -172,7 +180,11 @@ export function serve<T>(
   handler: (socket: StreamSocket<T, any>) => void | Promise<void>,
   // deno-lint-ignore no-explicit-any
 ): StreamServer<T, any> {
+  checkOptions(options, "serve");
+  checkFunction(handler, "handler", "serve");
   const { idleTimeout, maxConnections, shutdownTimeout } = options;
+  checkSignal(options.signal, "serve");
+  checkFunction(options.onError, "onError", "serve", true);
   checkDuration(idleTimeout, "idleTimeout", "serve");
   checkDuration(shutdownTimeout, "shutdownTimeout", "serve");
   if (maxConnections !== undefined) {

@@ -16,9 +16,14 @@ import { type CallOptions, withDeadline } from "../io/wait_queue.ts";
 import {
   checkCount,
   checkDuration,
+  checkFraming,
+  checkOptions,
   checkPositive,
+  checkSignal,
+  checkText,
   toBytes,
 } from "../io/validate.ts";
+import { checkTlsClient } from "../transport/check.ts";
 import { isTls } from "../transport/tls.ts";
 import type {
   SocketOptions,
@@ -122,6 +127,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     options: SocketOptions<T> = {},
     alpnProtocol: string | null = null,
   ) {
+    checkFraming(options.framing, "framing", "create socket");
     const highWaterMark = checkPositive(
       options.highWaterMark ?? MiB,
       "highWaterMark",
@@ -660,7 +666,8 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * has returned); `EPROTO` (unread plaintext, see above; the socket is
    * closed); `ECERT` (the certificate is rejected), `ETLS`, `ETIMEDOUT`,
    * `ECANCELED`, `ECONNRESET` (the socket is closed); `ECLOSED`.
-   * @throws {TypeError} The socket is not a plain TCP one.
+   * @throws {TypeError} The socket is not a plain TCP one, or an option has
+   * the wrong type (`caCerts` must hold PEM text, not file paths).
    *
    * @example Upgrading after the server's go-ahead
    * ```ts ignore
@@ -676,6 +683,13 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
    * @tags allow-net
    */
   async startTls(options: StartTlsOptions = {}): Promise<StreamSocket<T>> {
+    checkOptions(options, "start TLS");
+    checkTlsClient(options, "", "start TLS");
+    if (options.hostname !== undefined) {
+      checkText(options.hostname, "hostname", "start TLS");
+    }
+    checkDuration(options.timeout, "timeout", "start TLS");
+    checkSignal(options.signal, "start TLS");
     const life = this.#life;
     if (life.closed) throw life.closed;
     if (this.transport !== "tcp") {

@@ -73,6 +73,10 @@ const RUN: Record<string, Expectation> = {
     flags: ["--allow-net=127.0.0.1", "--allow-read=tests/fixtures"],
     stdout: ["tls over TLS"],
   },
+  "### Request and reply #1": {
+    flags: ["--allow-net=127.0.0.1"],
+    stdout: ["7 re: ping"],
+  },
   "### Example: a line server with its limits set #1": {
     flags: ["--allow-net=127.0.0.1"],
     stdout: ["hello"],

@@ -8,6 +8,35 @@ import type { TlsConnectOptions, TlsListenOptions } from "./options.ts";
 const UNIX_PATH_MAX = 107;
 
 /**
+ * Checks a client's TLS options (`connect({ tls })`, `startTls(options)`)
+ * before any I/O. `prefix` is how the options are named in messages
+ * (`"tls."` for connect's, `""` for startTls's).
+ */
+export function checkTlsClient(
+  tls: TlsConnectOptions,
+  prefix: string,
+  action: string,
+): void {
+  const { caCerts, serverName, alpnProtocols } = tls;
+  checkStrings(caCerts, `${prefix}caCerts`, action, "an array of PEM strings");
+  caCerts?.forEach((pem, index) => {
+    // A path where the PEM text belongs: the runtime would only say that
+    // the certificate is invalid, without naming the option.
+    if (!pem.includes("-----BEGIN")) {
+      throw new TypeError(
+        `Cannot ${action}: ${prefix}caCerts[${index}] must be the certificate file's contents (PEM text with -----BEGIN CERTIFICATE-----), not its path; got ${
+          show(pem.length > 80 ? `${pem.slice(0, 77)}...` : pem)
+        }: read the file first, e.g. Deno.readTextFileSync(path)`,
+      );
+    }
+  });
+  if (serverName !== undefined) {
+    checkText(serverName, `${prefix}serverName`, action);
+  }
+  checkStrings(alpnProtocols, `${prefix}alpnProtocols`, action);
+}
+
+/**
  * Checks the transport options before any I/O: a TypeError or RangeError
  * that names the option. `side` is "connect" or "listen".
  */
@@ -55,12 +84,7 @@ export function checkTransport(
         `Cannot ${action}: tls must be true or an object, got ${show(tls)}`,
       );
     }
-    const { caCerts, serverName, alpnProtocols } = tls as TlsConnectOptions;
-    checkStrings(caCerts, "tls.caCerts", action, "an array of PEM strings");
-    if (serverName !== undefined) {
-      checkText(serverName, "tls.serverName", action);
-    }
-    checkStrings(alpnProtocols, "tls.alpnProtocols", action);
+    checkTlsClient(tls as TlsConnectOptions, "tls.", action);
     return;
   }
   if (typeof tls !== "object" || tls === null) {

@@ -104,14 +104,14 @@ function connectError(
     if (error instanceof Deno.errors.NotFound) {
       return new SocketError(
         "ENOENT",
-        `Cannot ${where}: no socket file at ${path} (is the server running?)`,
+        `Cannot ${where}: no socket file there (is the server running?)`,
         { cause: error },
       );
     }
     if (error instanceof Deno.errors.ConnectionRefused) {
       return new SocketError(
         "ECONNREFUSED",
-        `Cannot ${where}: nothing listens on the socket file at ${path} (left by a server that has exited?)`,
+        `Cannot ${where}: the socket file is there, but nothing listens on it (left by a server that has exited?)`,
         { cause: error },
       );
     }

@@ -3,7 +3,9 @@
 import { SocketError } from "../errors.ts";
 import { toSocketError } from "../io/runtime_errors.ts";
 import {
+  checkBoolean,
   checkHostname,
+  checkOptions,
   checkPort,
   DEFAULT_HOSTNAME,
   withDefault,
@@ -71,7 +73,8 @@ export interface BindUdpOptions {
  * `EADDRNOTAVAIL` for an address this machine does not have; others with
  * the runtime's error as `cause`.
  * @throws {RangeError} `port` is not an integer from 0 to 65535.
- * @throws {TypeError} `hostname` is not a non-empty string.
+ * @throws {TypeError} `hostname` is not a non-empty string, or
+ * `reuseAddress` or `loopback` is not a boolean.
  *
  * @example Binding a free port
  * ```ts
@@ -102,6 +105,9 @@ export function bindUdp(options: BindUdpOptions = {}): UdpSocket {
   const listen = (globalThis as { Deno?: typeof Deno }).Deno?.listenDatagram;
   if (typeof listen !== "function") throw unstableNetError();
   const action = "bind UDP socket";
+  checkOptions(options, action);
+  checkBoolean(options.reuseAddress, "reuseAddress", action);
+  checkBoolean(options.loopback, "loopback", action);
   const hostname = checkHostname(
     withDefault(options.hostname, DEFAULT_HOSTNAME),
     action,

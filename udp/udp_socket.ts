@@ -16,9 +16,19 @@ import {
   checkDuration,
   checkHostname,
   checkPort,
+  checkSignal,
   toBytes,
 } from "../io/validate.ts";
 import { join, type MulticastMembership } from "./multicast.ts";
+import type { Datagram, UdpAddress } from "./datagram.ts";
+import {
+  OwedCopies,
+  request,
+  type UdpRequestOptions,
+  type Verdict,
+} from "./request.ts";
+
+export type { Datagram, UdpAddress } from "./datagram.ts";
 
 /**
  * The largest UDP payload over IPv4, in bytes: 65535 minus the 20-byte IP
@@ -78,62 +88,23 @@ export interface RecvFromOptions extends CallOptions {
   maxBytes?: number;
 }
 
-/**
- * One received datagram.
- *
- * @example An empty datagram is a datagram
- * ```ts
- * import { bindUdp, type Datagram } from "@wire/socket";
- * import { assertEquals } from "@std/assert";
- *
- * using a = bindUdp();
- * using b = bindUdp();
- * await a.sendTo(new Uint8Array(0), b.addr);
- * const datagram: Datagram = await b.recvFrom();
- * assertEquals(datagram.data.length, 0);
- * assertEquals(datagram.truncated, false);
- * assertEquals(datagram.addr.port, a.addr.port);
- * ```
- */
-export interface Datagram {
-  /**
-   * The payload (its first `maxBytes` bytes when `truncated`). The memory is
-   * the caller's: the socket never reuses it.
-   */
-  data: Uint8Array<ArrayBuffer>;
-  /** The sender's address: pass it to {@linkcode UdpSocket.sendTo} to reply. */
-  addr: Deno.NetAddr;
-  /** Whether the datagram was longer than `maxBytes` and was cut short. */
-  truncated: boolean;
-}
-
-/**
- * Where to send a datagram: an IP address (or a host name) and a port. A
- * `Deno.NetAddr` (such as {@linkcode Datagram.addr}) is one.
- *
- * @example Sending to a host name
- * ```ts
- * import { bindUdp, type UdpAddress } from "@wire/socket";
- * import { assertEquals } from "@std/assert";
- *
- * using a = bindUdp();
- * using b = bindUdp();
- * const to: UdpAddress = { hostname: "localhost", port: b.addr.port };
- * assertEquals(await a.sendTo("hi", to), 2);
- * ```
- */
-export interface UdpAddress {
-  /** An IP address, or a name the OS resolves (`"localhost"`). */
-  hostname: string;
-  /** The destination port, 1 to 65535. */
-  port: number;
-}
-
 /** A datagram received while nobody was waiting: its whole payload. */
 interface Received {
   data: Uint8Array<ArrayBuffer>;
   addr: Deno.NetAddr;
 }
+
+/** What a waiting receive takes: its size, and for a request, which datagrams. */
+interface Want {
+  maxBytes: number;
+  sort?: (datagram: Datagram) => Verdict;
+}
+
+/**
+ * Datagrams kept for later receives (received while nobody waited, or left
+ * by a request they did not answer); the oldest go first past this.
+ */
+const READY_LIMIT = 64;
 
 interface Peer {
   hostname: string;
@@ -215,12 +186,14 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
   /** Whether a `receive` into `#buffer` is pending in the runtime. */
   #receiving = false;
   /** Callers waiting for a datagram (how many bytes each takes), in call order. */
-  readonly #waiters = new WaitQueue<number, Datagram>();
+  readonly #waiters = new WaitQueue<Want, Datagram>(() => this.#serveReady());
   /**
-   * Datagrams received while nobody waited: at most one, from a receive whose
-   * caller timed out or was aborted (no receive starts while nobody waits).
+   * Datagrams kept for later receives: from a receive whose caller timed out
+   * or was aborted, or left by a request they did not answer (at most
+   * READY_LIMIT).
    */
   #ready: Received[] = [];
+  readonly #owed = new OwedCopies();
   /** A receive error nobody was waiting for; thrown by the next receive. */
   #error: SocketError | undefined;
   #peer: Peer | undefined;
@@ -387,19 +360,32 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
         return Promise.reject(error);
       }
       signal = options.signal;
+      try {
+        checkSignal(signal, RECEIVE);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     if (this.#closed) return Promise.reject(closedError(RECEIVE));
     if (signal?.aborted) return Promise.reject(canceled(RECEIVE, signal));
-    const received = this.#takeReady();
-    if (received !== undefined) {
-      return Promise.resolve(toDatagram(received, maxBytes));
+    return this.#receive({ maxBytes }, { timeout, signal });
+  }
+
+  /**
+   * Waits in call order for a datagram `want` takes: from those kept, else
+   * from the network.
+   */
+  #receive(want: Want, call: CallOptions): Promise<Datagram> {
+    if (this.#waiters.length === 0) {
+      const ready = this.#takeReady(want);
+      if (ready !== undefined) return Promise.resolve(ready);
     }
     const error = this.#error;
     if (error !== undefined) {
       this.#error = undefined;
       return Promise.reject(error);
     }
-    const waiting = this.#waiters.wait(maxBytes, { timeout, signal }, RECEIVE);
+    const waiting = this.#waiters.wait(want, call, RECEIVE);
     this.#pump();
     return waiting;
   }
@@ -440,6 +426,12 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     const hostname = checkHostname(peer?.hostname, action);
     const port = checkPort(peer?.port, 1, action);
     if (this.#closed) throw closedError(action);
+    const canonical = this.#canonical(hostname, action);
+    this.#peer = { hostname, port, canonical };
+  }
+
+  /** `hostname` as the runtime spells sender addresses; a TypeError for a name. */
+  #canonical(hostname: string, action: string): string {
     const canonical = hostname === "localhost"
       ? (this.#addr.hostname.includes(":") ? "::1" : "127.0.0.1")
       : canonicalIp(hostname);
@@ -448,7 +440,7 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
         `Cannot ${action}: "${hostname}" is not an IP address; resolve it first (e.g. Deno.resolveDns) and pass the address`,
       );
     }
-    this.#peer = { hostname, port, canonical };
+    return canonical;
   }
 
   /** Undoes {@linkcode UdpSocket.connect}: datagrams from anyone are received again. */
@@ -520,6 +512,103 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
   }
 
   /**
+   * Sends `data` to `to` and returns the reply: the client loop of a UDP
+   * protocol. Each try sends the datagram and waits for the reply; a try
+   * that gets none in time sends again and waits `backoff` times longer
+   * (1000, 2000, 4000 ms by default), and after the last try the request
+   * fails with `ETIMEDOUT`.
+   *
+   * Only a datagram from `to` can be the reply: others stay for the socket's
+   * other receives. Pass `match` to say which datagram from `to` answers this
+   * request (an id, a sequence number): a late reply to an earlier request,
+   * or a duplicate, is then never taken for this one's. Without `match`, a
+   * copy of an earlier request's answer is recognised only while that
+   * request's other tries may still be answered (see
+   * {@linkcode UdpRequestOptions.match}).
+   *
+   * Receives are served in call order: a request waits behind earlier
+   * `recvFrom` calls and requests, and later ones wait behind it.
+   *
+   * Needs `--allow-net` for `to` and `--unstable-net`.
+   *
+   * @param data The request, at most 65507 bytes; a string is sent as UTF-8.
+   * @param to The server's IP address (or `"localhost"`) and port.
+   * @param options `timeout` (first try, ms), `tries`, `backoff`,
+   * `maxBytes`, `signal` and `match`.
+   * @returns The reply, with its sender and whether it was cut to `maxBytes`.
+   * @throws {SocketError} `ETIMEDOUT` after the last try; `ECANCELED` when
+   * `signal` aborts (its reason is `cause`); `ECLOSED` when the socket is or
+   * becomes closed; as {@linkcode UdpSocket.sendTo} for the sends.
+   * @throws {TypeError} `to.hostname` is a name other than `"localhost"`
+   * (replies are matched by address: resolve it first), or an option has the
+   * wrong type.
+   * @throws {RangeError} An option is out of range (`tries` from 1 to 100,
+   * `backoff` at least 1, a positive `timeout`).
+   *
+   * @example A request that survives a lost datagram
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using server = bindUdp();
+   * using client = bindUdp();
+   * const serving = (async () => {
+   *   await server.recvFrom(); // the first try is "lost": no reply
+   *   const { data, addr } = await server.recvFrom();
+   *   await server.sendTo(`re: ${new TextDecoder().decode(data)}`, addr);
+   * })();
+   * const reply = await client.request("time?", server.addr, { timeout: 100 });
+   * assertEquals(new TextDecoder().decode(reply.data), "re: time?");
+   * await serving;
+   * ```
+   *
+   * @example Telling replies apart by an id
+   * ```ts
+   * import { bindUdp } from "@wire/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * using server = bindUdp();
+   * using client = bindUdp();
+   * const serving = (async () => {
+   *   const { data, addr } = await server.recvFrom();
+   *   await server.sendTo("7:stale answer", addr); // a late reply to request 7
+   *   await server.sendTo(data, addr);
+   * })();
+   * const reply = await client.request("8:ping", server.addr, {
+   *   match: (reply, request) => reply.data[0] === request[0], // same id
+   * });
+   * assertEquals(new TextDecoder().decode(reply.data), "8:ping");
+   * await serving;
+   * ```
+   */
+  request(
+    data: Uint8Array | ArrayBufferView | ArrayBuffer | string,
+    to: UdpAddress,
+    options?: UdpRequestOptions,
+  ): Promise<Datagram> {
+    try {
+      const bytes = toBytes(data, "send request");
+      if (this.#closed) throw closedError("send request");
+      return request(
+        {
+          send: (bytes, to) => this.sendTo(bytes, to),
+          receive: (maxBytes, call, sort) =>
+            this.#closed
+              ? Promise.reject(closedError(RECEIVE))
+              : this.#receive({ maxBytes, sort }, call),
+          canonical: (hostname, action) => this.#canonical(hostname, action),
+          owed: this.#owed,
+        },
+        bytes,
+        to,
+        options,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Joins a multicast group, so datagrams sent to it reach this socket.
    * Receiving them needs a socket bound to the group's port on an address
    * that accepts them (`"0.0.0.0"`, or the group itself), and
@@ -586,14 +675,46 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
     return untilClosed(() => this.recvFrom(), () => this.#closed);
   }
 
-  /** The oldest waiting datagram from an acceptable sender, if any. */
-  #takeReady(): Received | undefined {
+  /**
+   * The oldest kept datagram from an acceptable sender that `want` takes, if
+   * any; those from other senders (connected mode) and those it drops are
+   * discarded on the way.
+   */
+  #takeReady(want: Want): Datagram | undefined {
     const ready = this.#ready;
-    while (ready.length > 0) {
-      const received = ready.shift()!;
-      if (this.#accepts(received.addr)) return received;
+    for (let i = 0; i < ready.length;) {
+      const received = ready[i];
+      if (!this.#accepts(received.addr)) {
+        ready.splice(i, 1);
+        continue;
+      }
+      const datagram = toDatagram(received, want.maxBytes);
+      const verdict = want.sort?.(datagram) ?? "take";
+      if (verdict === "keep") {
+        i++;
+        continue;
+      }
+      ready.splice(i, 1);
+      if (verdict === "take") return datagram;
     }
     return undefined;
+  }
+
+  /** Keeps a datagram for a later receive; the oldest kept goes past the limit. */
+  #keep(received: Received): void {
+    this.#ready.push(received);
+    if (this.#ready.length > READY_LIMIT) this.#ready.shift();
+  }
+
+  /** Hands kept datagrams to the callers now first in line, while they take them. */
+  #serveReady(): void {
+    for (let served = 0; served < READY_LIMIT; served++) {
+      const want = this.#waiters.head;
+      if (want === undefined || this.#ready.length === 0) return;
+      const datagram = this.#takeReady(want);
+      if (datagram === undefined) return;
+      this.#waiters.resolveHead(datagram);
+    }
   }
 
   #accepts(addr: Deno.NetAddr): boolean {
@@ -630,17 +751,33 @@ export class UdpSocket implements AsyncIterable<Datagram>, Disposable {
       this.#pump();
       return;
     }
-    const maxBytes = this.#waiters.head;
-    if (maxBytes === undefined) {
+    const want = this.#waiters.head;
+    if (want === undefined) {
       // The caller timed out or was aborted: keep the datagram for the next.
-      this.#ready.push({ data: view.slice(), addr });
+      this.#keep({ data: view.slice(), addr });
       return;
     }
+    if (want.sort !== undefined) {
+      // A request's: copy it whole, since it may be kept for someone else.
+      const received = { data: view.slice(), addr };
+      const datagram = toDatagram(received, want.maxBytes);
+      const verdict = want.sort(datagram);
+      if (verdict === "take") {
+        this.#waiters.resolveHead(datagram);
+        this.#serveReady();
+      } else if (verdict === "keep") {
+        this.#keep(received);
+      }
+      this.#pump();
+      return;
+    }
+    const maxBytes = want.maxBytes;
     const length = view.length;
     const truncated = length > maxBytes;
     // Copy out before the buffer is handed to the next receive.
     const data = view.slice(0, truncated ? maxBytes : length);
     this.#waiters.resolveHead({ data, addr, truncated });
+    this.#serveReady();
     this.#pump();
   };
 

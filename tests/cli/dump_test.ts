@@ -2,10 +2,9 @@
 // and malformed headers exit 1 after the frames before them.
 
 import { assertEquals, assertStringIncludes } from "../_helpers/assert.ts";
+import { utf8 } from "../_helpers/bytes.ts";
 import { encodeFrame, message } from "../../mod.ts";
 import { wire } from "../_helpers/wire.ts";
-
-const text = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("wire dump --framing length annotates each frame of a file", async () => {
   const file = await Deno.makeTempFile();
@@ -13,8 +12,8 @@ Deno.test("wire dump --framing length annotates each frame of a file", async () 
     await Deno.writeFile(
       file,
       new Uint8Array([
-        ...encodeFrame(text("hi")),
-        ...encodeFrame(text("there")),
+        ...encodeFrame(utf8("hi")),
+        ...encodeFrame(utf8("there")),
       ]),
     );
     const run = await wire([`--allow-read=${file}`], [
@@ -35,7 +34,7 @@ Deno.test("wire dump --framing length annotates each frame of a file", async () 
 });
 
 Deno.test("wire dump reads stdin; message frames show their header; --format json", async () => {
-  const bytes = message().encode({ header: { op: "put" }, body: text("data") });
+  const bytes = message().encode({ header: { op: "put" }, body: utf8("data") });
   const run = await wire([], [
     "dump",
     "--framing",

@@ -14,6 +14,7 @@ import {
 } from "../_helpers/assert.ts";
 import { delay, within } from "../_helpers/async.ts";
 import { utf8 } from "../_helpers/bytes.ts";
+import { runPython } from "../_helpers/python.ts";
 
 async function listDir(dir: string): Promise<string[]> {
   const names = [];
@@ -234,6 +235,53 @@ Deno.test("file_transfer sendFile({ format: 'tutorial' }) to a receiver that ans
       error.message,
       "does not speak the tutorial's protocol",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file_transfer sendFile() in the default format to the tutorial's receiver says it likely expects --format tutorial", async () => {
+  // examples/tutorials/upload_server.py, on a free port, saying when it
+  // listens: it reads the module's big-endian header length as a
+  // little-endian int, chokes, and hangs up without a word.
+  const dir = await Deno.makeTempDir({ prefix: "file_transfer_formats_" });
+  try {
+    await Deno.writeTextFile(`${dir}/a.txt`, "abc");
+    using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.addr.port;
+    probe.close();
+    const program = await Deno.readTextFile(
+      new URL("../examples/tutorials/upload_server.py", import.meta.url),
+    );
+    const listening = program.replace(
+      "sk.listen()\n",
+      "sk.listen()\nprint('listening', flush=True)\n",
+    );
+    assert(listening !== program, "upload_server.py has no sk.listen() line");
+    await using server = runPython(
+      `import os\nos.environ['TUTORIAL_PORT'] = '${port}'\n${listening}`,
+      { cwd: dir },
+    );
+    assertEquals(
+      await within(server.readLine(), 10_000, "listening"),
+      "listening",
+    );
+    const error = await within(
+      sendFile({ port, path: `${dir}/a.txt`, progress: false }).then(
+        () => undefined,
+        (error) => error,
+      ),
+      10_000,
+      "sendFile",
+    );
+    assert(error instanceof Error, String(error));
+    assertEquals(
+      error.message,
+      "the receiver closed the connection without answering the upload's header: it likely expects the tutorials' format (send again with --format tutorial), or it is not a file_transfer.ts receiver",
+    );
+    // The tutorial's server failed on the head, as the message supposes.
+    const { code } = await server.finish();
+    assert(code !== 0, "the tutorial's server took the module's head");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

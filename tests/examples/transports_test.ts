@@ -12,6 +12,7 @@ import {
   substitute,
 } from "../_helpers/examples.ts";
 import { exists } from "../_helpers/transports.ts";
+import { python } from "../_helpers/python.ts";
 
 /** The Run line of examples/`name`.ts whose arguments include `flag`. */
 async function runLineWith(name: string, flag: string): Promise<RunLine> {
@@ -63,3 +64,36 @@ for (
     }
   });
 }
+
+Deno.test("echo_client.ts --path to a missing or stale socket file: one message, one hint", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wire-echo-" });
+  const path = `${dir}/echo.sock`;
+  try {
+    const line = await runLineWith("echo_client", "--path");
+    {
+      await using client = start(line, { "/tmp/echo.sock": path });
+      assertEquals((await client.exit()).code, 1, client.describe());
+      assertEquals(
+        client.stderr.trim(),
+        `error: Cannot connect to unix:${path}: no socket file there (is the server running?)`,
+      );
+    }
+    // A socket file nobody listens on: what a server that died leaves
+    // (Python's bind creates the file, and nothing removes it).
+    await python(
+      "import socket, sys\nsocket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      path,
+    );
+    assert(exists(path), "no stale socket file was made");
+    {
+      await using client = start(line, { "/tmp/echo.sock": path });
+      assertEquals((await client.exit()).code, 1, client.describe());
+      assertEquals(
+        client.stderr.trim(),
+        `error: Cannot connect to unix:${path}: the socket file is there, but nothing listens on it (left by a server that has exited?)`,
+      );
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -1,10 +1,9 @@
 // parseFraming: each spec makes the codec it names (checked by the bytes it
 // writes), and every spec it refuses says why and lists what is accepted.
 
-import { FrameDecoder, type Framing, parseFraming } from "../mod.ts";
-import { assertEquals, assertThrows } from "./_helpers/assert.ts";
-
-const text = (s: string) => new TextEncoder().encode(s);
+import { FrameDecoder, type Framing, parseFraming } from "../../mod.ts";
+import { assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { utf8 } from "../_helpers/bytes.ts";
 
 /** The byte framing a spec names (message's is told apart by its head). */
 function bytesFraming(spec: string): Framing<Uint8Array> {
@@ -14,7 +13,7 @@ function bytesFraming(spec: string): Framing<Uint8Array> {
 }
 
 Deno.test("parseFraming: each spec writes its codec's bytes", () => {
-  const hi = text("hi");
+  const hi = utf8("hi");
   const cases: [string, number[]][] = [
     ["raw", [104, 105]],
     ["lines", [104, 105, 10]],
@@ -27,7 +26,7 @@ Deno.test("parseFraming: each spec writes its codec's bytes", () => {
     ["length:2:be", [0, 2, 104, 105]],
     ["length:8", [0, 0, 0, 0, 0, 0, 0, 2, 104, 105]],
     ["varint", [2, 104, 105]],
-    ["netstring", [...text("2:hi,")]],
+    ["netstring", [...utf8("2:hi,")]],
     [" LINES ", [104, 105, 10]],
   ];
   for (const [spec, bytes] of cases) {
@@ -58,7 +57,7 @@ Deno.test("parseFraming: message and field", () => {
 
 Deno.test("parseFraming: raw hands out each chunk whole", () => {
   const decoder = new FrameDecoder(bytesFraming("raw"));
-  assertEquals(decoder.push(text("abc")).map((f) => f.length), [3]);
+  assertEquals(decoder.push(utf8("abc")).map((f) => f.length), [3]);
   assertEquals(decoder.push(new Uint8Array(0)), []);
   assertEquals(decoder.buffered, 0);
   assertThrows(
