@@ -175,6 +175,15 @@ const CASES: Case[] = [
     note: "500k x 64 B datagrams: UdpSocket vs Deno.listenDatagram",
   },
   {
+    name: "workers",
+    baseline: "w1",
+    metric: "cpuMicrosPerTrip",
+    variants: [pair("serve"), pair("w1"), pair("w2")],
+    note:
+      "server CPU per round trip (all threads; lower is better) for the concurrency case's 500 connections x 200 round trips: serve() in the main thread, serveWorkers with 1 and 2 workers; minShare: the smallest share of connections a worker took",
+    reporter: "server",
+  },
+  {
     name: "idle",
     baseline: "raw",
     metric: "kibPerConnection",
@@ -226,9 +235,8 @@ const DENO_FLAGS = [
   "run",
   `--allow-net=127.0.0.1,unix:${UNIX_PATH}`,
   // The -tls cases read the test certificates; the -unix ones use UNIX_PATH.
-  `--allow-read=${
-    new URL("../tests/fixtures", import.meta.url).pathname
-  },${UNIX_PATH}`,
+  // The workers case's workers load the library and their handler as files.
+  `--allow-read=${new URL("..", import.meta.url).pathname},${UNIX_PATH}`,
   `--allow-write=${UNIX_PATH}`,
   "--allow-env=SCALE,FLOOR_READ",
   "--unstable-net",

@@ -14,7 +14,15 @@
 // (framesBorrowed): the zero-copy receives.
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
-import { bindUdp, connect, type Framing, listen, serve } from "../mod.ts";
+import process from "node:process";
+import {
+  bindUdp,
+  connect,
+  type Framing,
+  listen,
+  serve,
+  serveWorkers,
+} from "../mod.ts";
 import { FloorReader, FloorWriter } from "./_floor.ts";
 import { DecoderStream, EncoderStream, lengthPrefixed } from "../framing.ts";
 import { logLine, startProxy } from "../cli/proxy.ts";
@@ -984,6 +992,48 @@ async function proxyClient(port: number): Promise<void> {
   report({ seconds, mbPerSecond: BULK_BYTES / 1e6 / seconds });
 }
 
+// ---- workers: the concurrency case's server CPU per round trip, on one ----
+// core (serve) and through serveWorkers with 1 and 2 workers. The server
+// measures its process's CPU (every thread) from listening until every
+// connection's handler has ended, and each worker's share of connections.
+
+async function workersServer(): Promise<void> {
+  const total = CONC_CONNECTIONS;
+  let ended: () => number;
+  let stop: () => Promise<void>;
+  let shares: () => number[] = () => [1];
+  if (variant === "serve") {
+    let count = 0;
+    const server = serve({ port: 0 }, async (socket) => {
+      for await (const frame of socket.frames()) await socket.sendFrame(frame);
+      count++;
+    });
+    announce(server.addr.port);
+    ended = () => count;
+    stop = () => server.shutdown();
+  } else {
+    const server = await serveWorkers(
+      new URL("./_workers_echo.ts", import.meta.url),
+      { port: 0, workers: variant === "w2" ? 2 : 1 },
+    );
+    announce(server.addr.port);
+    ended = () => server.ended.reduce((a, b) => a + b, 0);
+    shares = () => server.served.map((n) => n / total);
+    stop = () => server.shutdown();
+  }
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  while (ended() < total) await new Promise((r) => setTimeout(r, 20));
+  const used = process.cpuUsage(cpu);
+  const seconds = (performance.now() - start) / 1000;
+  await stop();
+  report({
+    cpuMicrosPerTrip: (used.user + used.system) / (total * CONC_TRIPS),
+    seconds,
+    minShare: Math.min(...shares()),
+  });
+}
+
 // ---- dispatch ----
 
 type Side = () => Promise<void>;
@@ -1000,6 +1050,7 @@ const cases: Record<string, [Side, ClientSide]> = {
   webstreams: [webstreamsServer, webstreamsClient],
   "webstreams-write": [webstreamsWriteServer, webstreamsWriteClient],
   idle: [idleServer, idleClient],
+  workers: [workersServer, concurrencyClient],
   "proxy-echo": [proxyServer, proxyClient],
   "proxy-bulk": [proxyServer, proxyClient],
 };

@@ -14,11 +14,23 @@ const scope = globalThis as unknown as {
 
 let shutdown: (() => Promise<void>) | undefined;
 let served = 0;
+let ended = 0;
+let reporting: ReturnType<typeof setTimeout> | undefined;
+
+/** Tells the main thread the counts, at most every REPORT_MS (a message costs more than a handler's start). */
+function countsChanged(): void {
+  reporting ??= setTimeout(() => {
+    reporting = undefined;
+    scope.postMessage({ type: "counts", served, ended });
+  }, REPORT_MS);
+}
+const REPORT_MS = 100;
 
 scope.onmessage = async ({ data }) => {
   if (data.type === "shutdown") {
     await shutdown?.();
-    scope.postMessage({ type: "finished", served });
+    clearTimeout(reporting);
+    scope.postMessage({ type: "finished", served, ended });
     return;
   }
   try {
@@ -37,9 +49,15 @@ scope.onmessage = async ({ data }) => {
       reusePort: true,
       onError: (error) =>
         scope.postMessage({ type: "error", error: reported(error) }),
-    }, (socket: StreamSocket<unknown>) => {
+    }, async (socket: StreamSocket<unknown>) => {
       served++;
-      return handle(socket);
+      countsChanged();
+      try {
+        await handle(socket);
+      } finally {
+        ended++;
+        countsChanged();
+      }
     });
     shutdown = () => server.shutdown();
     scope.postMessage({ type: "listening", port: server.addr.port });

@@ -35,7 +35,8 @@ export type ToMain =
   | { type: "listening"; port: number }
   | { type: "failed"; error: ReportedError }
   | { type: "error"; error: ReportedError }
-  | { type: "finished"; served: number };
+  | { type: "counts"; served: number; ended: number }
+  | { type: "finished"; served: number; ended: number };
 
 /** `error` as it can cross to the main thread. */
 export function reported(error: unknown): ReportedError {

@@ -64,7 +64,9 @@ export interface ServeWorkersOptions
 interface Member {
   worker: Worker;
   finished: PromiseWithResolvers<void>;
+  /** Connections its handler took, and how many of those have ended. */
   served: number;
+  handled: number;
   ended: boolean;
 }
 
@@ -112,11 +114,20 @@ export class WorkerGroup implements AsyncDisposable {
   }
 
   /**
-   * How many connections each worker's handler took, by worker: known once
-   * the worker has finished (0 before, and for a worker that died).
+   * How many connections each worker's handler has taken, by worker: as the
+   * workers last reported (they report changes at most every 100 ms, and
+   * exactly when they finish; a worker that died keeps its last report).
    */
   get served(): readonly number[] {
     return this.#members.map((member) => member.served);
+  }
+
+  /**
+   * How many of those connections have ended (their handler returned), by
+   * worker, reported as {@linkcode WorkerGroup.served} is.
+   */
+  get ended(): readonly number[] {
+    return this.#members.map((member) => member.handled);
   }
 
   /** Resolves once every worker has stopped (finished or died). */
@@ -329,6 +340,7 @@ function start(
     worker,
     finished: Promise.withResolvers<void>(),
     served: 0,
+    handled: 0,
     ended: false,
   };
   const end = () => {
@@ -349,8 +361,13 @@ function start(
         return listening.reject(rebuilt(data.error, index));
       case "error":
         return report(rebuilt(data.error, index));
+      case "counts":
+        member.served = data.served;
+        member.handled = data.ended;
+        return;
       case "finished":
         member.served = data.served;
+        member.handled = data.ended;
         return end();
     }
   };
