@@ -251,7 +251,7 @@ Deno.test("file_transfer sendFile() in the default format to the tutorial's rece
     const port = probe.addr.port;
     probe.close();
     const program = await Deno.readTextFile(
-      new URL("../examples/tutorials/upload_server.py", import.meta.url),
+      new URL("../../examples/tutorials/upload_server.py", import.meta.url),
     );
     const listening = program.replace(
       "sk.listen()\n",
