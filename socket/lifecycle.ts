@@ -9,7 +9,10 @@ import { Reader } from "../io/reader.ts";
 import { closedError, closeQuietly } from "../io/runtime_errors.ts";
 import { BufferedWriter, RESOLVED } from "../io/writer.ts";
 
-/** No progress for this long after `close()` while flushing: the peer is gone. */
+/**
+ * The longest `close()` goes on writing what was accepted: then the rest is
+ * dropped and the connection released, whatever the peer does.
+ */
 const CLOSE_LINGER = 10_000;
 
 /**
@@ -32,6 +35,8 @@ export class Lifecycle {
   /** Whether this side has sent FIN (`closeWrite`). */
   writeClosed = false;
   #connClosed = false;
+  readonly #released = Promise.withResolvers<void>();
+  #linger: ReturnType<typeof setTimeout> | undefined;
   readonly #watch: IdleWatch;
   #idleTimeout: number | undefined;
 
@@ -62,10 +67,15 @@ export class Lifecycle {
       ));
   }
 
+  /** Resolves once the runtime's connection is closed (or handed over). */
+  get released(): Promise<void> {
+    return this.#released.promise;
+  }
+
   /**
    * Fails every pending and later call at once; bytes accepted are still
-   * written, and the connection closes once they are, or when the peer takes
-   * none for the linger.
+   * written, and the connection closes once they are, or at the latest
+   * after the linger, whatever the peer does.
    */
   close(): void {
     if (this.closed) return;
@@ -73,9 +83,11 @@ export class Lifecycle {
     // Not "nothing queued": a write may still be in flight with nothing queued.
     const flushed = this.writer.flush();
     if (flushed === RESOLVED) return this.#closeConn();
-    this.#watch.start(
-      CLOSE_LINGER,
+    // A deadline, not an idle timer: a peer that reads a byte now and then
+    // must not keep the connection (or a server's slot) for ever.
+    this.#linger = setTimeout(
       () => this.destroy(closedError("use socket")),
+      CLOSE_LINGER,
     );
     flushed.catch(() => {}).finally(() => this.#closeConn());
   }
@@ -102,12 +114,15 @@ export class Lifecycle {
   /** Hands the runtime's connection over (to a TLS upgrade): never closed here. */
   release(): void {
     this.#connClosed = true;
+    this.#released.resolve();
   }
 
   #closeConn(): void {
     if (this.#connClosed) return;
     this.#connClosed = true;
     this.#watch.stop();
+    clearTimeout(this.#linger);
     closeQuietly(this.conn);
+    this.#released.resolve();
   }
 }

@@ -557,11 +557,13 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
-   * Closes the socket. Pending calls (a receive, a send waiting for room, a
-   * flush) fail at once with `ECLOSED`, and so do later ones. Bytes already
-   * accepted are still written, in the background (use `await flush()` or
-   * `await using` to wait for them); if the peer takes none of them for
-   * 10 s, the connection is dropped. Safe to call again.
+   * Closes the socket. Pending calls (a receive, a send waiting for room or
+   * for its uncopied bytes to be written, a flush) fail at once with
+   * `ECLOSED`, and so do later ones. Bytes already accepted are still
+   * written, in the background, for at most 10 s (the close linger): then
+   * the rest is dropped and the connection released, whatever the peer does.
+   * `await using` (or `await socket[Symbol.asyncDispose]()`) waits for that.
+   * Safe to call again.
    */
   close(): void {
     this.#life.close();
@@ -589,15 +591,14 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     (this.#life.conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
   }
 
-  /** Flushes (errors ignored), then closes: what `await using` does. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#life.closed) return;
-    try {
-      if (!this.#life.writeClosed) await this.#writer.flush();
-    } catch {
-      // Closing anyway: the peer is gone or the socket broke.
-    }
+  /**
+   * Closes, and resolves once the bytes accepted are written or the close
+   * linger (10 s) has run out, whatever the peer does: what `await using`
+   * does.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
     this.close();
+    return this.#life.released;
   }
 
   /** The framing and call options of a `(framing?, options?)` call. */
