@@ -58,12 +58,16 @@ export interface Server<A extends Deno.Addr = Deno.NetAddr> {
   shutdown(): Promise<void>;
 }
 
-/** Codes of a peer that went away: a normal end for a handler. */
+/**
+ * Codes of a peer that went away: a normal end for a handler. A peer whose
+ * TLS broke after the handshake (a corrupt record) is gone the same way.
+ */
 const PEER_GONE: ReadonlySet<string> = new Set([
   "EOF",
   "ECONNRESET",
   "EPIPE",
   "ECONNABORTED",
+  "ETLS",
 ]);
 
 function isQuiet(
