@@ -192,6 +192,8 @@ export function serve<T>(
 class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
   readonly #handler: (socket: StreamSocket<T, A>) => void | Promise<void>;
   readonly #options: ServeLoopOptions;
+  /** Whether the StreamServer itself bounds connections (TLS). */
+  readonly #tls: boolean;
   readonly #sockets = new Set<StreamSocket<T, A>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
@@ -207,6 +209,7 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
     super(listener, options);
     this.#handler = handler;
     this.#options = options;
+    this.#tls = "tls" in options && options.tls !== undefined;
     this.#accepting = this.#acceptLoop();
     this.#finished = this.#accepting.then(() => this.#allHandlers());
     const { signal } = options;
@@ -265,8 +268,11 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
         await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
+      // Over TLS, the StreamServer accepts no more than maxConnections
+      // (handshakes included): nothing to refuse here.
       if (
-        maxConnections !== undefined && this.#sockets.size >= maxConnections
+        maxConnections !== undefined && !this.#tls &&
+        this.#sockets.size >= maxConnections
       ) {
         socket.destroy();
         continue;
