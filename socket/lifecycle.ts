@@ -16,8 +16,9 @@ import { BufferedWriter, RESOLVED } from "../io/writer.ts";
 const CLOSE_LINGER = 10_000;
 
 /**
- * Who closed the socket: its user (`close`, `destroy`), or `serve` (an idle
- * timeout, the shutdown deadline), which ends the handler quietly.
+ * Who closed the socket: its user (`close`, `destroy`), or a limit (an idle
+ * timeout, a frame deadline, `serve`'s shutdown deadline), which ends a
+ * served handler quietly.
  */
 export type CloseCause = "caller" | "server";
 
@@ -43,7 +44,14 @@ export class Lifecycle {
   constructor(conn: Deno.Conn, highWaterMark: number) {
     this.conn = conn;
     const progress = () => this.#watch.progress();
-    this.reader = new Reader(conn, progress);
+    this.reader = new Reader(conn, progress, (ms) =>
+      this.destroy(
+        new SocketError(
+          "ETIMEDOUT",
+          `Cannot receive a frame: its last byte did not arrive within ${ms} ms of its first (frameTimeout)`,
+        ),
+        "server",
+      ));
     this.writer = new BufferedWriter(conn, highWaterMark, progress);
     this.#watch = new IdleWatch(() => this.writer.writing);
   }

@@ -75,8 +75,10 @@ function isQuiet(
   socket: StreamSocket<unknown, Deno.Addr>,
 ): boolean {
   if (!(error instanceof SocketError)) return false;
+  // Closed by a limit: idleTimeout, frameTimeout, the shutdown deadline.
   return PEER_GONE.has(error.code) ||
-    (error.code === "ECLOSED" && lifecycleOf(socket).cause === "server");
+    ((error.code === "ECLOSED" || error.code === "ETIMEDOUT") &&
+      lifecycleOf(socket).cause === "server");
 }
 
 /**

@@ -141,6 +141,11 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.#life = new Lifecycle(conn, highWaterMark);
     this.#reader = this.#life.reader;
     this.#writer = this.#life.writer;
+    this.#reader.frameTimeout = checkDuration(
+      options.frameTimeout,
+      "frameTimeout",
+      "create socket",
+    );
     // Frames are batched by the writer; Nagle's algorithm would only add
     // delay. (A TLS connection has no setNoDelay: connect() sets it before
     // the upgrade; Deno.listenTls's connections keep Nagle on, deno#13617.)
@@ -184,6 +189,46 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       ms,
       "idleTimeout",
       "set idleTimeout",
+    );
+  }
+
+  /**
+   * Milliseconds a frame may take from its first byte to its last while a
+   * frame receive (`recvFrame`, `frames()`, `recvUntil`, borrowed frames)
+   * waits for it; `undefined` (the default): no limit. Past it the receive
+   * fails with `ETIMEDOUT` and the socket is closed (a served handler then
+   * ends quietly, as after `idleTimeout`): a peer that trickles a frame one
+   * byte at a time, inside any idle timeout, is cut off, while one that
+   * sends large frames steadily is not. The clock starts when a frame
+   * receive waits and the frame's first bytes are here; it stops when the
+   * receive is answered. The `frameTimeout` option of `connect`, `listen`
+   * and `serve` sets it.
+   *
+   * @throws {RangeError} When set to a negative number or NaN.
+   *
+   * @example A peer that trickles a frame is cut off
+   * ```ts
+   * import { connect, delimited, listen, SocketError } from "@wire/socket";
+   * import { assertEquals, assertRejects } from "@std/assert";
+   *
+   * using server = listen({ framing: delimited() });
+   * await using client = await connect({ port: server.addr.port });
+   * await using peer = await server.accept();
+   * peer.frameTimeout = 100;
+   * await client.send("no end of li"); // and never the rest of the line
+   * const error = await assertRejects(() => peer.recvFrame(), SocketError);
+   * assertEquals(error.code, "ETIMEDOUT");
+   * ```
+   */
+  get frameTimeout(): number | undefined {
+    return this.#reader.frameTimeout;
+  }
+
+  set frameTimeout(ms: number | undefined) {
+    this.#reader.frameTimeout = checkDuration(
+      ms,
+      "frameTimeout",
+      "set frameTimeout",
     );
   }
 
