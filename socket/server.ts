@@ -86,6 +86,8 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   readonly #maxOpen: number | undefined;
   /** TLS only: connections accepted whose descriptor is not released yet. */
   #open = 0;
+  /** Releases waiting for the runtime's turn; cleared on close. */
+  readonly #releasing = new Set<ReturnType<typeof setTimeout>>();
   /** Resolved when a connection is released (room to accept again) or on close. */
   #room: PromiseWithResolvers<void> | undefined;
 
@@ -218,11 +220,20 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       });
   }
 
-  /** A TLS connection's descriptor is released: room for another. */
+  /**
+   * A TLS connection is closed: room for another, once the runtime has had
+   * a turn of its event loop to drop the descriptor (it does so in a task
+   * of its own, after the close).
+   */
   #release(): void {
-    this.#open--;
-    this.#room?.resolve();
-    this.#room = undefined;
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#releasing.delete(timer);
+      this.#open--;
+      this.#room?.resolve();
+      this.#room = undefined;
+    }, 0);
+    this.#releasing.add(timer);
   }
 
   /** Hands `socket` to the first caller waiting, or keeps it for the next. */
@@ -243,6 +254,8 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     for (const controller of this.#handshakes) controller.abort();
     this.#room?.resolve();
     this.#room = undefined;
+    for (const timer of this.#releasing) clearTimeout(timer);
+    this.#releasing.clear();
     for (const socket of this.#ready.splice(0)) socket.destroy();
     // A runtime accept in flight releases the listener (its port, its Unix
     // socket file) only when it settles: its waiters are told then.

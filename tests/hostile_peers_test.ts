@@ -398,3 +398,66 @@ Deno.test("tls: a corrupt record after the handshake is ETLS and ends a served h
   }
   assertEquals(errors, []);
 });
+
+Deno.test("tls under a lowered descriptor limit (prlimit --nofile=64): silent clients past the limit never make the server run out; real clients are served while there is room, and again once they leave", async () => {
+  const LIMIT = 64;
+  const server = new Deno.Command("prlimit", {
+    args: [
+      `--nofile=${LIMIT}:${LIMIT}`,
+      Deno.execPath(),
+      "run",
+      "--no-check",
+      "--allow-net=127.0.0.1",
+      `--allow-read=${new URL("./fixtures/", import.meta.url).pathname}`,
+      new URL("./_tls_server_program.ts", import.meta.url).pathname,
+      "30", // maxConnections: what the server holds at most, kept under the limit
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(server.stderr).text();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await lines.read()).value!.trim());
+  const serverFds = () => descriptors(server.pid);
+  const tls = { caCerts: [CA_CERT], serverName: "localhost" };
+  const roundTrip = async (word: string) => {
+    await using client = await connect({ port, tls, timeout: 5000 });
+    await client.sendFrame(utf8(word));
+    return text((await client.recvFrame({ timeout: 5000 }))!);
+  };
+  await using near = silentCrowd(port, 25);
+  await using past = silentCrowd(port, 100);
+  try {
+    const idle = await serverFds();
+    // 25 silent clients: the server nears its limit (idle + 25 of 64)...
+    await near.go();
+    await delay(500);
+    const nearFds = await serverFds();
+    assert(nearFds >= idle + 25, `${nearFds} descriptors, ${idle} idle`);
+    // ...and real clients are still served, one after another.
+    for (let i = 0; i < 5; i++) assertEquals(await roundTrip(`r${i}`), `r${i}`);
+    // 100 more, 125 in all, twice the limit: the server stops at 30.
+    await past.go();
+    await delay(1000);
+    // 30, and a few the runtime is still closing (the real clients' ends).
+    const pastFds = await serverFds();
+    assert(pastFds <= idle + 34, `${pastFds} descriptors, ${idle} idle`);
+    assert(pastFds < LIMIT, `${pastFds} descriptors of ${LIMIT}`);
+    // A real client now waits in the backlog, and is served once they leave.
+    const queued = roundTrip("after");
+    await closeSome(near, 25);
+    await closeSome(past, 100);
+    assertEquals(await within(queued, 10_000, "the queued client"), "after");
+    assertEquals(await roundTrip("again"), "again");
+  } finally {
+    await near.closeStdin();
+    await past.closeStdin();
+    await server.stdin.close();
+  }
+  const { code } = await within(server.status, 10_000, "the server's exit");
+  const errors = await stderr;
+  assertEquals(code, 0, errors);
+  assert(!/EMFILE|Too many open files|panic/i.test(errors), errors);
+  await lines.cancel();
+});
