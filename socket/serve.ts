@@ -21,7 +21,13 @@ export interface ServeLoopOptions {
   onError?: (error: unknown) => void;
   /** Milliseconds with no byte received or written after which a connection is closed. */
   idleTimeout?: number;
-  /** Connections served at once; further ones are closed on arrival. */
+  /**
+   * Connections served at once; further ones are closed on arrival. Over
+   * TLS, connections count from their accept, handshake included, until
+   * their descriptor is released, and none is accepted while this many are
+   * open: the rest wait in the kernel's backlog (closing one during its
+   * handshake would not free its descriptor).
+   */
   maxConnections?: number;
   /**
    * Milliseconds `shutdown()` waits for handlers before closing their sockets.
