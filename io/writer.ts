@@ -170,24 +170,10 @@ export class BufferedWriter {
   /**
    * Rejects every caller waiting for room or for a flush with `reason`, and
    * keeps writing what was accepted: what `close()` does before its last
-   * flush. A caller whose uncopied bytes are still being written is told at
-   * once as well (the runtime may read the one chunk in flight, at most
-   * 256 KiB of them, until that write ends).
+   * flush. A caller whose uncopied bytes are still being written is told
+   * when they are (or when writing fails).
    */
   abandonWaiters(reason: SocketError): void {
-    // Senders of uncopied bytes are told now too: the bytes not yet handed to
-    // the runtime are copied, so the caller may reuse its buffer.
-    for (const segment of this.#queue) {
-      if (segment.written === undefined) continue;
-      segment.bytes = segment.bytes.slice();
-      segment.written.reject(reason);
-      segment.written = undefined;
-    }
-    if (this.#written !== undefined) {
-      this.#bytes = this.#bytes.slice();
-      this.#written.reject(reason);
-      this.#written = undefined;
-    }
     for (const waiter of this.#flushWaiters) waiter.resolvers.reject(reason);
     this.#flushWaiters = [];
     this.#drained?.reject(reason);

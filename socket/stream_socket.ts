@@ -602,11 +602,12 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   /**
-   * Closes the socket. Pending calls (a receive, a send waiting for room or
-   * for its uncopied bytes to be written, a flush) fail at once with
-   * `ECLOSED`, and so do later ones. Bytes already accepted are still
-   * written, in the background, for at most 10 s (the close linger): then
-   * the rest is dropped and the connection released, whatever the peer does.
+   * Closes the socket. Pending calls (a receive, a send waiting for room, a
+   * flush) fail at once with `ECLOSED`, and so do later ones. Bytes already
+   * accepted are still written, in the background, for at most 10 s (the
+   * close linger): then the rest is dropped and the connection released,
+   * whatever the peer does. A send of uncopied bytes (at or over the
+   * high-water mark) settles when they are written or at that deadline.
    * `await using` (or `await socket[Symbol.asyncDispose]()`) waits for that.
    * Safe to call again.
    */
