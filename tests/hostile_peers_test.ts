@@ -112,7 +112,13 @@ Deno.test("tls: 60 clients that send nothing hold at most maxConnections descrip
     })();
     await closeSome(crowd, 60);
     assertEquals(await within(served, 5000, "the real client"), "real");
-    const left = (await descriptors()) - before;
+    // The runtime closes a TLS connection in a task of its own, a moment
+    // after the close (and the queued ones are drained one by one).
+    let left = Infinity;
+    for (let i = 0; i < 60 && left > 1; i++) {
+      left = (await descriptors()) - before;
+      if (left > 1) await delay(50);
+    }
     assert(left <= 1, `after they left the server holds ${left}`);
   } finally {
     await crowd.closeStdin();
