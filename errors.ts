@@ -83,7 +83,7 @@ export class FrameError extends Error {
  * | `EBUSY` | the operation must wait for another to finish first |
  * | `EPROTO` | the peer broke the protocol (e.g. data before a TLS handshake) |
  * | `ECERT` | the peer's TLS certificate was rejected |
- * | `ETLS` | the TLS handshake failed for another reason |
+ * | `ETLS` | the TLS handshake failed for another reason, or the peer's TLS data was corrupt (a bad record or MAC) |
  * | `EPERM` | the runtime refused permission (`--allow-net`…) |
  * | `ENOSYS` | the runtime lacks the API (UDP without `--unstable-net`) |
  * | `EUNKNOWN` | anything else; see `cause` |

@@ -48,6 +48,8 @@ interface Want<R> {
   end(reader: Reader): R;
   /** How many bytes the buffer should hold for `take` to succeed; a hint. */
   need(reader: Reader): number;
+  /** Whether it wants a frame: the frame deadline applies while it waits. */
+  readonly frame?: boolean;
 }
 
 /** Up to `max` bytes: whatever is buffered. */
@@ -91,6 +93,7 @@ class ExactBytes implements Want<Uint8Array> {
  * `lend` false the value is borrowed: the buffer may reuse its memory.
  */
 class OneFrame<T, R> implements Want<R> {
+  readonly frame = true;
   constructor(
     readonly framing: Framing<T>,
     readonly wrap: (value: T) => R,
@@ -120,6 +123,7 @@ class OneFrame<T, R> implements Want<R> {
 
 /** Every buffered value of `framing`, at least one. */
 class SomeFrames<T> implements Want<T[] | null> {
+  readonly frame = true;
   readonly #one: OneFrame<T, T[] | null>;
   constructor(readonly framing: Framing<T>) {
     this.#one = new OneFrame(framing, (value) => [value], null);
@@ -186,8 +190,16 @@ export class Reader {
   readonly buffer: ReadBuffer = new ReadBuffer(MIN_READ);
   /** Milliseconds a waiting call may wait when it gives no timeout of its own. */
   timeout: number | undefined;
+  /**
+   * Milliseconds a frame may take from its first byte to its last, counted
+   * while a frame receive waits for it; `undefined`: no limit.
+   */
+  frameTimeout: number | undefined;
   readonly #source: Source;
   readonly #onProgress: () => void;
+  readonly #onFrameTimeout: (ms: number) => void;
+  /** Runs while a frame receive waits for the rest of a frame begun. */
+  #frameTimer: ReturnType<typeof setTimeout> | undefined;
   /** Calls waiting, in call order; the head drives the reads. A call that
    * gives up leaves its read in flight for the next one. */
   readonly #calls: WaitQueue<Want<unknown>, unknown> = new WaitQueue(
@@ -213,10 +225,17 @@ export class Reader {
   /**
    * @param source Where bytes come from.
    * @param onProgress Called after each read that returned bytes.
+   * @param onFrameTimeout Called when a frame misses `frameTimeout`; it is
+   * expected to close the reader.
    */
-  constructor(source: Source, onProgress: () => void) {
+  constructor(
+    source: Source,
+    onProgress: () => void,
+    onFrameTimeout: (ms: number) => void = () => {},
+  ) {
     this.#source = source;
     this.#onProgress = onProgress;
+    this.#onFrameTimeout = onFrameTimeout;
   }
 
   /** Whether a read to the runtime is in flight. */
@@ -360,6 +379,7 @@ export class Reader {
   close(reason: SocketError): void {
     if (this.#closed) return;
     this.#closed = reason;
+    this.#stopFrameClock();
     this.#calls.close(reason);
   }
 
@@ -414,11 +434,43 @@ export class Reader {
         continue;
       }
       if (result === MORE) {
+        this.#startFrameClock(want);
         if (!this.#reading) this.#read(want);
         return;
       }
       calls.resolveHead(result);
+      // Bytes were taken: whatever is left starts a new frame's clock.
+      this.#stopFrameClock();
     }
+    this.#stopFrameClock();
+  }
+
+  /**
+   * Starts the frame deadline when `want` waits for a frame whose first
+   * bytes are here; it keeps running until a receive is answered.
+   */
+  #startFrameClock(want: Want<unknown>): void {
+    const ms = this.frameTimeout;
+    if (ms === undefined || want.frame !== true || this.buffer.length === 0) {
+      return this.#stopFrameClock();
+    }
+    if (this.#frameTimer !== undefined) return;
+    this.#frameTimer = setTimeout(() => {
+      this.#frameTimer = undefined;
+      // Still waiting for the same frame (a call that gave up left its
+      // place to the next, which waits for the same bytes).
+      if (
+        this.#closed === undefined && this.#calls.head?.frame === true &&
+        this.buffer.length > 0
+      ) {
+        this.#onFrameTimeout(ms);
+      }
+    }, ms);
+  }
+
+  #stopFrameClock(): void {
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
   }
 
   /** Starts the one read, with room for at least `need` bytes in all. */

@@ -9,12 +9,16 @@ import { Reader } from "../io/reader.ts";
 import { closedError, closeQuietly } from "../io/runtime_errors.ts";
 import { BufferedWriter, RESOLVED } from "../io/writer.ts";
 
-/** No progress for this long after `close()` while flushing: the peer is gone. */
+/**
+ * The longest `close()` goes on writing what was accepted: then the rest is
+ * dropped and the connection released, whatever the peer does.
+ */
 const CLOSE_LINGER = 10_000;
 
 /**
- * Who closed the socket: its user (`close`, `destroy`), or `serve` (an idle
- * timeout, the shutdown deadline), which ends the handler quietly.
+ * Who closed the socket: its user (`close`, `destroy`), or a limit (an idle
+ * timeout, a frame deadline, `serve`'s shutdown deadline), which ends a
+ * served handler quietly.
  */
 export type CloseCause = "caller" | "server";
 
@@ -32,13 +36,22 @@ export class Lifecycle {
   /** Whether this side has sent FIN (`closeWrite`). */
   writeClosed = false;
   #connClosed = false;
+  readonly #released = Promise.withResolvers<void>();
+  #linger: ReturnType<typeof setTimeout> | undefined;
   readonly #watch: IdleWatch;
   #idleTimeout: number | undefined;
 
   constructor(conn: Deno.Conn, highWaterMark: number) {
     this.conn = conn;
     const progress = () => this.#watch.progress();
-    this.reader = new Reader(conn, progress);
+    this.reader = new Reader(conn, progress, (ms) =>
+      this.destroy(
+        new SocketError(
+          "ETIMEDOUT",
+          `Cannot receive a frame: its last byte did not arrive within ${ms} ms of its first (frameTimeout)`,
+        ),
+        "server",
+      ));
     this.writer = new BufferedWriter(conn, highWaterMark, progress);
     this.#watch = new IdleWatch(() => this.writer.writing);
   }
@@ -62,10 +75,15 @@ export class Lifecycle {
       ));
   }
 
+  /** Resolves once the runtime's connection is closed (or handed over). */
+  get released(): Promise<void> {
+    return this.#released.promise;
+  }
+
   /**
    * Fails every pending and later call at once; bytes accepted are still
-   * written, and the connection closes once they are, or when the peer takes
-   * none for the linger.
+   * written, and the connection closes once they are, or at the latest
+   * after the linger, whatever the peer does.
    */
   close(): void {
     if (this.closed) return;
@@ -73,9 +91,11 @@ export class Lifecycle {
     // Not "nothing queued": a write may still be in flight with nothing queued.
     const flushed = this.writer.flush();
     if (flushed === RESOLVED) return this.#closeConn();
-    this.#watch.start(
-      CLOSE_LINGER,
+    // A deadline, not an idle timer: a peer that reads a byte now and then
+    // must not keep the connection (or a server's slot) for ever.
+    this.#linger = setTimeout(
       () => this.destroy(closedError("use socket")),
+      CLOSE_LINGER,
     );
     flushed.catch(() => {}).finally(() => this.#closeConn());
   }
@@ -102,12 +122,15 @@ export class Lifecycle {
   /** Hands the runtime's connection over (to a TLS upgrade): never closed here. */
   release(): void {
     this.#connClosed = true;
+    this.#released.resolve();
   }
 
   #closeConn(): void {
     if (this.#connClosed) return;
     this.#connClosed = true;
     this.#watch.stop();
+    clearTimeout(this.#linger);
     closeQuietly(this.conn);
+    this.#released.resolve();
   }
 }

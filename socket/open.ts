@@ -161,6 +161,7 @@ function checkSocketOptions(
   if (options.highWaterMark !== undefined) {
     checkPositive(options.highWaterMark, "highWaterMark", action);
   }
+  checkDuration(options.frameTimeout, "frameTimeout", action);
 }
 
 /**

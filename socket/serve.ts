@@ -27,7 +27,13 @@ export interface ServeLoopOptions {
   onError?: (error: unknown) => void;
   /** Milliseconds with no byte received or written after which a connection is closed. */
   idleTimeout?: number;
-  /** Connections served at once; further ones are closed on arrival. */
+  /**
+   * Connections served at once; further ones are closed on arrival. Over
+   * TLS, connections count from their accept, handshake included, until
+   * their descriptor is released, and none is accepted while this many are
+   * open: the rest wait in the kernel's backlog (closing one during its
+   * handshake would not free its descriptor).
+   */
   maxConnections?: number;
   /**
    * Milliseconds `shutdown()` waits for handlers before closing their sockets.
@@ -64,12 +70,16 @@ export interface Server<A extends Deno.Addr = Deno.NetAddr> {
   shutdown(): Promise<void>;
 }
 
-/** Codes of a peer that went away: a normal end for a handler. */
+/**
+ * Codes of a peer that went away: a normal end for a handler. A peer whose
+ * TLS broke after the handshake (a corrupt record) is gone the same way.
+ */
 const PEER_GONE: ReadonlySet<string> = new Set([
   "EOF",
   "ECONNRESET",
   "EPIPE",
   "ECONNABORTED",
+  "ETLS",
 ]);
 
 function isQuiet(
@@ -77,8 +87,10 @@ function isQuiet(
   socket: StreamSocket<unknown, Deno.Addr>,
 ): boolean {
   if (!(error instanceof SocketError)) return false;
+  // Closed by a limit: idleTimeout, frameTimeout, the shutdown deadline.
   return PEER_GONE.has(error.code) ||
-    (error.code === "ECLOSED" && lifecycleOf(socket).cause === "server");
+    ((error.code === "ECLOSED" || error.code === "ETIMEDOUT") &&
+      lifecycleOf(socket).cause === "server");
 }
 
 /**
@@ -200,6 +212,8 @@ export function serve<T>(
 class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
   readonly #handler: (socket: StreamSocket<T, A>) => void | Promise<void>;
   readonly #options: ServeLoopOptions;
+  /** Whether the StreamServer itself bounds connections (TLS). */
+  readonly #tls: boolean;
   readonly #sockets = new Set<StreamSocket<T, A>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
@@ -215,6 +229,7 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
     super(listener, options);
     this.#handler = handler;
     this.#options = options;
+    this.#tls = "tls" in options && options.tls !== undefined;
     this.#accepting = this.#acceptLoop();
     this.#finished = this.#accepting.then(() => this.#allHandlers());
     const { signal } = options;
@@ -273,8 +288,11 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
         await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
+      // Over TLS, the StreamServer accepts no more than maxConnections
+      // (handshakes included): nothing to refuse here.
       if (
-        maxConnections !== undefined && this.#sockets.size >= maxConnections
+        maxConnections !== undefined && !this.#tls &&
+        this.#sockets.size >= maxConnections
       ) {
         socket.destroy();
         continue;

@@ -11,7 +11,7 @@ import { type CallOptions, WaitQueue } from "../io/wait_queue.ts";
 import { untilClosed } from "../io/iterate.ts";
 import { handshake } from "../transport/tls.ts";
 import type { SocketOptions, TlsListenOptions } from "../transport/options.ts";
-import { StreamSocket } from "./stream_socket.ts";
+import { lifecycleOf, StreamSocket } from "./stream_socket.ts";
 
 /** Milliseconds a TLS client may take to complete its handshake, by default. */
 const HANDSHAKE_TIMEOUT = 10_000;
@@ -33,6 +33,9 @@ const GONE_BEFORE_ACCEPT: ReadonlySet<string> = new Set([
  * With TLS, each connection's handshake runs when it is accepted, several at
  * once, so one slow client holds up no other; a client whose handshake fails
  * or takes over `handshakeTimeout` ms is dropped quietly and never handed out.
+ * The runtime keeps the descriptor of a connection closed during its
+ * handshake until the client sends or closes (deno#14547), so such a
+ * connection stays open here, and counted, until then.
  *
  * @typeParam T The type of the accepted sockets' frames.
  * @typeParam A The address type: `Deno.NetAddr`, or `Deno.UnixAddr` for a
@@ -74,6 +77,19 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   readonly #handshakes = new Set<AbortController>();
   /** Whether a runtime accept is in flight (the runtime takes one at a time). */
   #pumping = false;
+  /**
+   * TLS only: connections open at most (`serve`'s maxConnections), counted
+   * from their accept, handshake included, until their descriptor is
+   * released; while they are all taken, nothing is accepted and further
+   * clients wait in the kernel's backlog.
+   */
+  readonly #maxOpen: number | undefined;
+  /** TLS only: connections accepted whose descriptor is not released yet. */
+  #open = 0;
+  /** Releases waiting for the runtime's turn; cleared on close. */
+  readonly #releasing = new Set<ReturnType<typeof setTimeout>>();
+  /** Resolved when a connection is released (room to accept again) or on close. */
+  #room: PromiseWithResolvers<void> | undefined;
 
   /**
    * Wraps a listener; most code calls {@linkcode listen} instead.
@@ -88,14 +104,17 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     options: SocketOptions<T> & {
       tls?: TlsListenOptions;
       handshakeTimeout?: number;
+      maxConnections?: number;
     } = {},
   ) {
     this.#listener = listener;
     this.#options = options;
     this.addr = listener.addr;
-    this.#handshakeTimeout = options.tls === undefined
-      ? undefined
-      : options.handshakeTimeout ?? HANDSHAKE_TIMEOUT;
+    const tls = options.tls !== undefined;
+    this.#handshakeTimeout = tls
+      ? options.handshakeTimeout ?? HANDSHAKE_TIMEOUT
+      : undefined;
+    this.#maxOpen = tls ? options.maxConnections : undefined;
   }
 
   /** Whether {@linkcode StreamServer.close} has been called. */
@@ -141,6 +160,11 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.#pumping = true;
     try {
       while (!this.#closed && this.#waiting.length > 0) {
+        if (this.#maxOpen !== undefined && this.#open >= this.#maxOpen) {
+          this.#room ??= Promise.withResolvers();
+          await this.#room.promise;
+          continue;
+        }
         let conn: Deno.Conn<A>;
         try {
           conn = await this.#listener.accept();
@@ -164,18 +188,52 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     }
   }
 
+  /**
+   * Runs a TLS connection's handshake; counts the connection until its
+   * descriptor is released. Past the deadline the client is dropped, but
+   * the connection is not closed until its handshake ends: closed sooner,
+   * the runtime would keep its descriptor anyway, and nobody would know
+   * when it lets go.
+   */
   #handshake(conn: Deno.Conn<A>): void {
+    this.#open++;
     const controller = new AbortController();
     this.#handshakes.add(controller);
-    handshake(conn, {
-      timeout: this.#handshakeTimeout,
-      signal: controller.signal,
-    }, "accept a TLS connection").then((alpnProtocol) => {
-      this.#deliver(new StreamSocket(conn, this.#options, alpnProtocol));
-    }, () => {
-      // A client that failed its handshake (or took too long): a quiet end.
-      // handshake() closed its connection.
-    }).finally(() => this.#handshakes.delete(controller));
+    let late = false;
+    const deadline = setTimeout(() => late = true, this.#handshakeTimeout);
+    handshake(conn, { signal: controller.signal }, "accept a TLS connection")
+      .then((alpnProtocol) => {
+        if (late || this.#closed) {
+          closeQuietly(conn);
+          return this.#release();
+        }
+        const socket = new StreamSocket(conn, this.#options, alpnProtocol);
+        lifecycleOf(socket).released.then(() => this.#release());
+        this.#deliver(socket);
+      }, () => {
+        // A client that failed its handshake: a quiet end. handshake()
+        // closed its connection, which the runtime has let go of.
+        this.#release();
+      }).finally(() => {
+        clearTimeout(deadline);
+        this.#handshakes.delete(controller);
+      });
+  }
+
+  /**
+   * A TLS connection is closed: room for another, once the runtime has had
+   * a turn of its event loop to drop the descriptor (it does so in a task
+   * of its own, after the close).
+   */
+  #release(): void {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#releasing.delete(timer);
+      this.#open--;
+      this.#room?.resolve();
+      this.#room = undefined;
+    }, 0);
+    this.#releasing.add(timer);
   }
 
   /** Hands `socket` to the first caller waiting, or keeps it for the next. */
@@ -194,6 +252,10 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.#closed = true;
     closeQuietly(this.#listener);
     for (const controller of this.#handshakes) controller.abort();
+    this.#room?.resolve();
+    this.#room = undefined;
+    for (const timer of this.#releasing) clearTimeout(timer);
+    this.#releasing.clear();
     for (const socket of this.#ready.splice(0)) socket.destroy();
     // A runtime accept in flight releases the listener (its port, its Unix
     // socket file) only when it settles: its waiters are told then.

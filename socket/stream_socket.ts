@@ -149,6 +149,11 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.#life = new Lifecycle(conn, highWaterMark);
     this.#reader = this.#life.reader;
     this.#writer = this.#life.writer;
+    this.#reader.frameTimeout = checkDuration(
+      options.frameTimeout,
+      "frameTimeout",
+      "create socket",
+    );
     // Frames are batched by the writer; Nagle's algorithm would only add
     // delay. (A TLS connection has no setNoDelay: connect() sets it before
     // the upgrade; Deno.listenTls's connections keep Nagle on, deno#13617.)
@@ -192,6 +197,46 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       ms,
       "idleTimeout",
       "set idleTimeout",
+    );
+  }
+
+  /**
+   * Milliseconds a frame may take from its first byte to its last while a
+   * frame receive (`recvFrame`, `frames()`, `recvUntil`, borrowed frames)
+   * waits for it; `undefined` (the default): no limit. Past it the receive
+   * fails with `ETIMEDOUT` and the socket is closed (a served handler then
+   * ends quietly, as after `idleTimeout`): a peer that trickles a frame one
+   * byte at a time, inside any idle timeout, is cut off, while one that
+   * sends large frames steadily is not. The clock starts when a frame
+   * receive waits and the frame's first bytes are here; it stops when the
+   * receive is answered. The `frameTimeout` option of `connect`, `listen`
+   * and `serve` sets it.
+   *
+   * @throws {RangeError} When set to a negative number or NaN.
+   *
+   * @example A peer that trickles a frame is cut off
+   * ```ts
+   * import { connect, delimited, listen, SocketError } from "@wire/socket";
+   * import { assertEquals, assertRejects } from "@std/assert";
+   *
+   * using server = listen({ framing: delimited() });
+   * await using client = await connect({ port: server.addr.port });
+   * await using peer = await server.accept();
+   * peer.frameTimeout = 100;
+   * await client.send("no end of li"); // and never the rest of the line
+   * const error = await assertRejects(() => peer.recvFrame(), SocketError);
+   * assertEquals(error.code, "ETIMEDOUT");
+   * ```
+   */
+  get frameTimeout(): number | undefined {
+    return this.#reader.frameTimeout;
+  }
+
+  set frameTimeout(ms: number | undefined) {
+    this.#reader.frameTimeout = checkDuration(
+      ms,
+      "frameTimeout",
+      "set frameTimeout",
     );
   }
 
@@ -716,9 +761,12 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   /**
    * Closes the socket. Pending calls (a receive, a send waiting for room, a
    * flush) fail at once with `ECLOSED`, and so do later ones. Bytes already
-   * accepted are still written, in the background (use `await flush()` or
-   * `await using` to wait for them); if the peer takes none of them for
-   * 10 s, the connection is dropped. Safe to call again.
+   * accepted are still written, in the background, for at most 10 s (the
+   * close linger): then the rest is dropped and the connection released,
+   * whatever the peer does. A send of uncopied bytes (at or over the
+   * high-water mark) settles when they are written or at that deadline.
+   * `await using` (or `await socket[Symbol.asyncDispose]()`) waits for that.
+   * Safe to call again.
    */
   close(): void {
     this.#life.close();
@@ -746,15 +794,14 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     (this.#life.conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
   }
 
-  /** Flushes (errors ignored), then closes: what `await using` does. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#life.closed) return;
-    try {
-      if (!this.#life.writeClosed) await this.#writer.flush();
-    } catch {
-      // Closing anyway: the peer is gone or the socket broke.
-    }
+  /**
+   * Closes, and resolves once the bytes accepted are written or the close
+   * linger (10 s) has run out, whatever the peer does: what `await using`
+   * does.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
     this.close();
+    return this.#life.released;
   }
 
   /** The framing and call options of a `(framing?, options?)` call. */

@@ -16,6 +16,16 @@ export interface SocketOptions<T = Uint8Array> {
    * @default {1048576}
    */
   highWaterMark?: number;
+  /**
+   * Milliseconds a frame may take from its first byte to its last while a
+   * frame receive (`recvFrame`, `frames()`, `recvUntil`...) waits for it:
+   * past it the receive fails with `ETIMEDOUT` and the socket is closed (a
+   * served one quietly). Bounds a peer that trickles a frame byte by byte
+   * inside the idle timeout; one sending large frames steadily is not cut
+   * off as long as each frame arrives in time. `undefined`: no limit. Also
+   * a property of the socket.
+   */
+  frameTimeout?: number;
 }
 
 /**

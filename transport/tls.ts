@@ -92,7 +92,7 @@ export async function secure(
     if (signal?.aborted) throw signal.reason;
     const { alpnProtocol } = await tls.handshake();
     completeAddrs(tls);
-    endOnMissingCloseNotify(tls);
+    adaptReads(tls, "server");
     return { conn: tls, alpnProtocol };
   } catch (error) {
     closeQuietly(tls);
@@ -120,14 +120,23 @@ function completeAddrs(conn: Deno.Conn): void {
 /**
  * A TLS peer that closes without close_notify ends the stream: read()
  * resolves to null instead of throwing UnexpectedEof, as Python's ssl does
- * by default. (A frame cut short by it still fails as incomplete.)
+ * by default. (A frame cut short by it still fails as incomplete.) A record
+ * the peer corrupted (a bad MAC, a malformed record: the runtime's
+ * InvalidData) is `ETLS`, not `EUNKNOWN`.
  */
-function endOnMissingCloseNotify(conn: Deno.TlsConn): void {
+function adaptReads(conn: Deno.TlsConn, peer: "client" | "server"): void {
   const read = conn.read.bind(conn);
-  const UnexpectedEof = Deno.errors.UnexpectedEof;
+  const { UnexpectedEof, InvalidData } = Deno.errors;
   conn.read = (buffer: Uint8Array) =>
     read(buffer).catch((error: unknown) => {
       if (error instanceof UnexpectedEof) return null;
+      if (error instanceof InvalidData) {
+        throw new SocketError(
+          "ETLS",
+          `Cannot receive: the ${peer}'s TLS data is corrupt: ${error.message}`,
+          { cause: error },
+        );
+      }
       throw error;
     });
 }
@@ -229,7 +238,7 @@ export async function handshake(
           once: true,
         });
         const { alpnProtocol } = await conn.handshake();
-        endOnMissingCloseNotify(conn);
+        adaptReads(conn, "client");
         return alpnProtocol;
       },
       options,
