@@ -12,22 +12,18 @@
 // other machines in, `--host 0.0.0.0` needs `--allow-net=0.0.0.0:9000` for
 // the server. Ctrl-C stops the server; Ctrl-D (end of input) leaves the room.
 //
-// Every member's queue is bounded, so a member that stops reading costs the
-// server a bounded amount of memory however fast the others talk, and the
-// members that read get every line:
+// Every member's queue is bounded, and nobody waits for anybody, the way IRC
+// servers treat a client's SendQ:
 // - Lines to a member are copied into its socket's write buffer (1 MiB,
-//   `highWaterMark`). Once that is full, each further line waits in a pending
-//   `send`; the room counts their bytes as the member's backlog.
-// - While a member's backlog is under 1 MiB (MAX_BACKLOG) nobody waits for
-//   it: a reader that lags in a burst catches up.
-// - Past that, the sender of the next line waits (stops reading, so TCP
-//   slows the sender down) until the member's backlog is under 1 MiB again:
-//   a fast talker goes at the pace of the members who read.
-// - A member that stays over 1 MiB behind for 5 s (SLOW_MEMBER_MS) is
-//   dropped: its socket is destroyed, which frees what it was owed, and the
-//   others are told it left. A member that never reads so holds up a flood
-//   once, for 5 s, and never a quiet room.
-// One member's queue thus holds at most about 2 MiB plus one line per talker.
+//   `highWaterMark`). Once that is full, further lines wait in pending
+//   `send`s; the room counts their bytes as the member's backlog.
+// - A member whose backlog passes 1 MiB (MAX_BACKLOG) is dropped at once:
+//   its socket is destroyed, which frees what it was owed, and the others
+//   are told it left. A talker never waits for a member, so a member that
+//   stops reading holds up nobody's lines, not even once; a member that
+//   reads more slowly than the room talks for long enough to fall 2 MiB
+//   behind is dropped, and one that keeps up loses nothing.
+// One member's queue thus holds at most about 2 MiB plus one line.
 
 import {
   connect,
@@ -52,21 +48,14 @@ const relayed = delimited({ maxFrameBytes: 8192 });
 const NEWLINE = encoder.encode("\n");
 /** A welcome names this many members at most, then counts the rest. */
 const LIST_NAMES = 20;
-/** Bytes of lines a member may have waiting before talkers wait for it. */
+/** Bytes of lines a member may have waiting beyond its write buffer (its SendQ). */
 const MAX_BACKLOG = 1024 * 1024;
-/** How long a member may stay over MAX_BACKLOG before it is dropped. */
-const SLOW_MEMBER_MS = 5000;
 
 /** A member of the room. */
 interface Member {
   name: string;
   /** Bytes of lines handed to its socket whose `send` has not settled. */
   backlog: number;
-  /** While talkers wait for its backlog to shrink: settled when it has, or it is dropped. */
-  room?: {
-    resolvers: PromiseWithResolvers<void>;
-    timer: ReturnType<typeof setTimeout>;
-  };
   /** Why the room dropped it, once it has. */
   dropped?: string;
 }
@@ -88,24 +77,20 @@ export function chatServer(
   let guests = 0;
 
   /**
-   * Sends a line, given as pieces, to every member except `from`. Returns a
-   * promise only when a member is over MAX_BACKLOG: the caller waits for it
-   * before it reads on.
+   * Sends a line, given as pieces, to every member except `from`, and drops
+   * each member it puts past MAX_BACKLOG. Never waits.
    */
   const broadcast = (pieces: Uint8Array[], from?: StreamSocket) => {
-    let full: Promise<void>[] | undefined;
     for (const [socket, member] of members) {
       if (socket === from || member.dropped !== undefined) continue;
       deliver(socket, member, pieces);
       if (member.backlog > MAX_BACKLOG) {
-        (full ??= []).push(roomIn(socket, member));
+        drop(socket, member, `over ${MAX_BACKLOG} bytes behind (SendQ)`);
       }
     }
-    return full && Promise.all(full).then(() => {});
   };
   const notice = (text: string, from?: StreamSocket) => {
-    // Short and rare: never waited for.
-    void broadcast([encoder.encode(`${text}\n`)], from);
+    broadcast([encoder.encode(`${text}\n`)], from);
   };
   /**
    * Hands a line to the member's socket. Each `send` copies its piece into
@@ -128,36 +113,11 @@ export function chatServer(
     member.backlog += length;
     socket.send(last).then(() => {
       member.backlog -= length;
-      if (member.room && member.backlog <= MAX_BACKLOG) release(member);
     }, (error) => drop(socket, member, `cannot write to it: ${error.message}`));
-  };
-  /** Settles once the member is under MAX_BACKLOG again, or has been dropped for not getting there in time. */
-  const roomIn = (socket: StreamSocket, member: Member) => {
-    const room = member.room ?? {
-      resolvers: Promise.withResolvers<void>(),
-      timer: setTimeout(
-        () =>
-          drop(
-            socket,
-            member,
-            `over ${MAX_BACKLOG} bytes behind for ${SLOW_MEMBER_MS} ms`,
-          ),
-        SLOW_MEMBER_MS,
-      ),
-    };
-    member.room = room;
-    return room.resolvers.promise;
-  };
-  const release = (member: Member) => {
-    if (!member.room) return;
-    clearTimeout(member.room.timer);
-    member.room.resolvers.resolve();
-    member.room = undefined;
   };
   /** Closes a member's socket at once, freeing what it was owed; its handler then ends. */
   const drop = (socket: StreamSocket, member: Member, reason: string) => {
     member.dropped ??= reason;
-    release(member);
     socket.destroy();
   };
 
@@ -199,8 +159,7 @@ export function chatServer(
       for await (const line of socket.frames()) {
         if (isBlank(line)) continue;
         // The name, then the bytes as they came.
-        const full = broadcast([prefix, line, NEWLINE], socket);
-        if (full) await full;
+        broadcast([prefix, line, NEWLINE], socket);
       }
     } catch (error) {
       // Dropped: its socket was destroyed under the loop. Not a failure.

@@ -1,12 +1,24 @@
-// examples/chat_room.ts under a flood (issue #13, item 6): one member never
-// reads while another sends 4 KiB lines for 2 s. The server runs as a child
-// process with its header's flags; its memory is read from /proc. The room
-// must drop the member that does not read, stay within 64 MiB of where it
-// started, and give the member that reads every line, in order.
+// examples/chat_room.ts under a flood (issue #20, item 4): one member never
+// reads while another sends 4 KiB lines at a steady 2 MiB/s. The server runs
+// as a child process with its header's flags; its memory is read from /proc.
+// The room must drop the member that does not read as soon as its queue
+// passes its bound (SendQ), never hold up the others' lines while it does,
+// stay within 64 MiB of where it started, and give every member that keeps
+// up every line, in order, including one that reads with pauses.
 
-import { connect, delimited, FrameError } from "../../mod.ts";
-import { assert, assertEquals, assertInstanceOf } from "../_helpers/assert.ts";
-import { within } from "../_helpers/async.ts";
+import {
+  connect,
+  delimited,
+  FrameError,
+  type StreamSocket,
+} from "../../mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertLess,
+} from "../_helpers/assert.ts";
+import { delay, within } from "../_helpers/async.ts";
 import { KiB, MiB, text, utf8 } from "../_helpers/bytes.ts";
 import {
   ExampleProcess,
@@ -16,17 +28,12 @@ import {
   substitute,
 } from "../_helpers/examples.ts";
 
-const FLOOD_MS = 2000;
-/** A bound on the flood's length whatever the machine's speed. */
-const MAX_LINES = 1_000_000;
-/** The bound while a member does not read: the room must not queue for it. */
+/** The flood's pace: a 4 KiB line every 2 ms, 2 MiB/s. */
+const LINE_EVERY_MS = 2;
+/** The bound on the server's growth while the flood runs. */
 const RSS_LIMIT = 64 * MiB;
-/**
- * The bound once only readers are left: a leak guard. The server then reads
- * ~250 MB/s of lines, and V8 frees the read buffers' memory lazily (it
- * collects external memory after ~64 MiB more), so 40-60 MiB is normal.
- */
-const RSS_LEAK_LIMIT = 256 * MiB;
+/** The longest a line may take from the flooder to a member that reads. */
+const MAX_LATENCY_MS = 1000;
 /** The room's line limit is 4 KiB; relayed lines gain "flooder: ". */
 const framing = delimited({ maxFrameBytes: 8 * KiB });
 
@@ -36,9 +43,18 @@ function floodLine(n: number): string {
   return head + "x".repeat(4 * KiB - head.length);
 }
 
+/** What a member that reads saw of the flood. */
+interface Seen {
+  /** The numbers of the flood lines, in the order they came. */
+  numbers: number[];
+  notices: string[];
+  /** The longest any line took from its send to its arrival. */
+  worstMs: number;
+}
+
 Deno.test({
   name:
-    "chat_room.ts under a flood: the member that never reads is dropped, the server stays under 64 MiB more, the reader gets every line",
+    "chat_room.ts under a flood: the member that never reads is dropped at its SendQ bound without holding anyone up, the server stays under 64 MiB more, members that keep up get every line",
   async fn() {
     const port = freeTcpPort();
     const run = (await runLines("examples/chat_room.ts"))
@@ -61,51 +77,60 @@ Deno.test({
       );
       return socket;
     };
+    const sentAt: number[] = [];
+    /** Reads every line, pausing `pauseMs` after each `every` lines. */
+    const watch = (
+      socket: StreamSocket,
+      pause?: { every: number; ms: number },
+    ) => {
+      const seen: Seen = { numbers: [], notices: [], worstMs: 0 };
+      const done = (async () => {
+        for await (const bytes of socket.frames()) {
+          const line = text(bytes);
+          if (line.startsWith("* ")) {
+            seen.notices.push(line);
+            continue;
+          }
+          const n = Number(/^flooder: line (\d+) /.exec(line)?.[1]);
+          assertEquals(line, `flooder: ${floodLine(n)}`);
+          seen.numbers.push(n);
+          seen.worstMs = Math.max(seen.worstMs, Date.now() - sentAt[n]);
+          if (pause && seen.numbers.length % pause.every === 0) {
+            await delay(pause.ms);
+          }
+        }
+      })();
+      done.catch(() => {});
+      return { seen, done };
+    };
+
     await using idle = await join("idle", "nobody else is here");
     await using reader = await join("reader", "here: idle");
     await using flooder = await join("flooder", "here: idle, reader");
     assertEquals(text((await reader.recvFrame())!), "* flooder joined");
     await server.waitFor(/^flooder joined/);
     const before = await memoryOf(server.pid, "VmRSS");
+    const readerSaw = watch(reader);
+    const flooderSaw = watch(flooder);
 
-    // The reader checks each line as it comes; notices are kept apart.
-    let received = 0;
-    let wrong: string | undefined;
-    const readerNotices: string[] = [];
-    const reading = (async () => {
-      for await (const bytes of reader.frames()) {
-        const line = text(bytes);
-        if (line.startsWith("* ")) readerNotices.push(line);
-        else if (line === `flooder: ${floodLine(received)}`) received++;
-        else wrong ??= `line ${received} came as ${line.slice(0, 40)}...`;
-      }
-    })();
-    // Settled here so that a failure is reported where it is awaited below.
-    reading.catch(() => {});
-    const flooderNotices: string[] = [];
-    const flooderReading = (async () => {
-      for await (const bytes of flooder.frames()) {
-        flooderNotices.push(text(bytes));
-      }
-    })();
-    flooderReading.catch(() => {});
-
-    // The flood, with the server's memory sampled as it goes: it stops early
-    // once the server is over the limit.
+    // The flood at a steady pace, the server's memory sampled as it goes.
     let sent = 0;
     let peak = before;
-    const flood = async (ms: number, limit: number) => {
+    const flood = async (ms: number) => {
       const sampler = setInterval(() => {
         memoryOf(server.pid, "VmRSS").then((rss) => peak = Math.max(peak, rss))
           .catch(() => {});
       }, 50);
       try {
-        const end = Date.now() + ms;
-        while (
-          Date.now() < end && sent < MAX_LINES && peak - before < limit
-        ) {
+        const start = Date.now();
+        const end = start + ms;
+        const base = sent;
+        while (Date.now() < end && peak - before < RSS_LIMIT) {
+          sentAt[sent] = Date.now();
           await flooder.sendFrame(utf8(floodLine(sent)));
           sent++;
+          const due = start + (sent - base) * LINE_EVERY_MS;
+          if (due > Date.now()) await delay(due - Date.now());
         }
         await flooder.flush();
       } finally {
@@ -118,51 +143,64 @@ Deno.test({
           `server RSS ${(before / MiB).toFixed(1)} MiB before, ` +
           `grown by ${(growth / MiB).toFixed(1)} MiB at most`,
       );
-      assert(
-        growth < limit,
-        `the server grew by ${(growth / MiB).toFixed(1)} MiB (limit ${
-          limit / MiB
-        })\n${server.describe()}`,
-      );
+      assertLess(growth, RSS_LIMIT, server.describe());
     };
-    /** Waits until the reader has every line sent so far, each checked. */
-    const readerHasAll = async () => {
+    /** Waits until `seen` has the flood's lines from `first` to the last sent. */
+    const hasAllFrom = async (seen: Seen, first: number, who: string) => {
       const deadline = Date.now() + 30_000;
-      while (received < sent && wrong === undefined && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      while (seen.numbers.length < sent - first && Date.now() < deadline) {
+        await delay(20);
       }
-      assertEquals(wrong, undefined);
       assertEquals(
-        received,
-        sent,
-        `the reader got every line\n${server.describe()}`,
+        seen.numbers,
+        Array.from({ length: sent - first }, (_, i) => first + i),
+        `${who} got every line in order\n${server.describe()}`,
       );
     };
 
-    // 2 s with idle in the room: the room waits for it 5 s, then drops it.
-    await flood(FLOOD_MS, RSS_LIMIT);
+    // 4 s (8 MiB) with idle in the room: idle is dropped once its queue
+    // passes the bound, and the reader's lines never wait for it.
+    await flood(4000);
     await server.waitFor(
-      /^idle left \(dropped: over 1048576 bytes behind for 5000 ms\)$/,
+      /^idle left \(dropped: over 1048576 bytes behind \(SendQ\)\)$/,
     );
-    await readerHasAll();
-    const beforeDrop = sent;
-    // 2 s more at full speed: the flooder goes at the reader's pace.
-    await flood(FLOOD_MS, RSS_LEAK_LIMIT);
-    await readerHasAll();
+    await hasAllFrom(readerSaw.seen, 0, "the reader");
+    assertLess(readerSaw.seen.worstMs, MAX_LATENCY_MS, "a line waited");
+
+    // A member that reads with pauses but keeps up with the room.
+    await using slow = await join("slow", "here: reader, flooder");
+    const first = sent;
+    const slowSaw = watch(slow, { every: 20, ms: 10 });
+    await flood(2000);
     assert(
-      sent - beforeDrop > 1000,
-      `only ${sent - beforeDrop} lines were sent in ${FLOOD_MS} ms`,
+      sent - first > 500,
+      `only ${sent - first} lines in the second flood`,
     );
+    await hasAllFrom(slowSaw.seen, first, "the slow reader");
+    await hasAllFrom(readerSaw.seen, 0, "the reader");
+    assertLess(readerSaw.seen.worstMs, MAX_LATENCY_MS, "a line waited");
 
     // Those who stayed leave one after the other and hear it; the server
     // then stops cleanly.
+    await slow.closeWrite();
+    await within(slowSaw.done, 10_000, "the slow reader's loop to end");
     await flooder.closeWrite();
-    await within(flooderReading, 10_000, "the flooder's loop to end");
-    assertEquals(flooderNotices, ["* idle left"]);
+    await within(flooderSaw.done, 10_000, "the flooder's loop to end");
+    assertEquals(flooderSaw.seen.notices, [
+      "* idle left",
+      "* slow joined",
+      "* slow left",
+    ]);
     await server.waitFor(/^flooder left$/);
     await reader.closeWrite();
-    await within(reading, 10_000, "the reader's loop to end");
-    assertEquals(readerNotices, ["* idle left", "* flooder left"]);
+    await within(readerSaw.done, 10_000, "the reader's loop to end");
+    assertEquals(readerSaw.seen.notices, [
+      "* idle left",
+      "* slow joined",
+      "* slow left",
+      "* flooder left",
+    ]);
+    assert(!server.lines.some((line) => line.startsWith("slow left (dropped")));
     // idle got the flood's first lines, in order, then the end of the stream.
     assertEquals(text((await idle.recvFrame())!), "* reader joined");
     assertEquals(text((await idle.recvFrame())!), "* flooder joined");
@@ -177,7 +215,7 @@ Deno.test({
       assertInstanceOf(error, FrameError);
       assertEquals(error.code, "INCOMPLETE_FRAME");
     }
-    assert(owed < beforeDrop, `idle got ${owed} of ${beforeDrop} lines`);
+    assert(owed < first, `idle got ${owed} of ${first} lines`);
     server.kill("SIGINT");
     assertEquals((await server.exit()).code, 0, server.describe());
     assert(server.lines.includes("stopped"), server.describe());
