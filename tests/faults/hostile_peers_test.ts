@@ -8,25 +8,25 @@ import { connect, serve, SocketError, StreamSocket } from "../../mod.ts";
 import { delimited, lengthPrefixed } from "../../framing.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { delay, rejection, within } from "../_helpers/async.ts";
+import { text, utf8 } from "../_helpers/bytes.ts";
 import { type PythonPeer, runPython } from "../_helpers/python.ts";
 import { CA_CERT, CERT, FIXTURE_PATHS, KEY } from "../_helpers/transports.ts";
 
-const utf8 = (text: string) => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
 /**
- * The open descriptors of process `pid` (Linux), read by `ls`: Deno wants
- * --allow-all to read /proc itself. Counting this process, the two pipes to
- * `ls` are included, the same in every count.
+ * The open socket descriptors of process `pid` (Linux), read by `ls`: Deno
+ * wants --allow-all to read /proc itself.
  */
 export async function descriptors(pid: number = Deno.pid): Promise<number> {
+  // Sockets only: the pipes of this very listing (and of other children)
+  // come and go with the runtime's timing.
   const { stdout, success } = await new Deno.Command("ls", {
-    args: [`/proc/${pid}/fd`],
+    args: ["-l", `/proc/${pid}/fd`],
     stdin: "null",
     stderr: "null",
   }).output();
   assert(success, `cannot list /proc/${pid}/fd`);
-  return new TextDecoder().decode(stdout).trim().split("\n").length;
+  return new TextDecoder().decode(stdout).split("\n")
+    .filter((line) => line.includes("socket:[")).length;
 }
 
 /**
