@@ -26,6 +26,16 @@ import type { Framing } from "../framing/types.ts";
 import { toSocketError } from "./runtime_errors.ts";
 import { type CallOptions, WaitQueue } from "./wait_queue.ts";
 import { DONE, iterate } from "./iterate.ts";
+import {
+  ExactBytes,
+  IntoBytes,
+  MORE,
+  OneFrame,
+  type ReadState,
+  SomeBytes,
+  SomeFrames,
+  type Want,
+} from "./wants.ts";
 
 /** Where bytes come from: `Deno.Conn` in practice. */
 export interface Source {
@@ -37,144 +47,6 @@ const MAX_READ = 64 * KiB;
 const MAX_READ_LARGE_FRAMES = 256 * KiB;
 const LARGE_FRAME = 16 * KiB;
 
-/** What `Want.take` returns when more bytes must arrive first. */
-const MORE: unique symbol = Symbol("more bytes");
-
-/** What one receive call wants from the buffer. */
-interface Want<R> {
-  /** The answer, consumed from the buffer, or MORE. May throw (a bad frame). */
-  take(reader: Reader): R | typeof MORE;
-  /** The answer once the stream has ended with what is buffered, or a throw. */
-  end(reader: Reader): R;
-  /** How many bytes the buffer should hold for `take` to succeed; a hint. */
-  need(reader: Reader): number;
-  /** Whether it wants a frame: the frame deadline applies while it waits. */
-  readonly frame?: boolean;
-}
-
-/** Up to `max` bytes: whatever is buffered. */
-class SomeBytes implements Want<Uint8Array | null> {
-  constructor(readonly max: number) {}
-  take(reader: Reader): Uint8Array | typeof MORE {
-    const buffer = reader.buffer;
-    if (buffer.length === 0) return MORE;
-    reader.forgetFrame();
-    return buffer.take(Math.min(this.max, buffer.length));
-  }
-  end(): null {
-    return null;
-  }
-  need(reader: Reader): number {
-    return reader.buffer.length + 1;
-  }
-}
-
-/** Exactly `n` bytes. */
-class ExactBytes implements Want<Uint8Array> {
-  constructor(readonly n: number) {}
-  take(reader: Reader): Uint8Array | typeof MORE {
-    if (reader.buffer.length < this.n) return MORE;
-    reader.forgetFrame();
-    return reader.buffer.take(this.n);
-  }
-  end(reader: Reader): never {
-    throw new SocketError(
-      "EOF",
-      `Cannot receive ${this.n} bytes: the stream ended after ${reader.buffer.length}`,
-    );
-  }
-  need(): number {
-    return this.n;
-  }
-}
-
-/**
- * One value of `framing`, shaped by `wrap`; `atEnd` at a clean end. With
- * `lend` false the value is borrowed: the buffer may reuse its memory.
- */
-class OneFrame<T, R> implements Want<R> {
-  readonly frame = true;
-  constructor(
-    readonly framing: Framing<T>,
-    readonly wrap: (value: T) => R,
-    readonly atEnd: R,
-    readonly endedInside: (left: number) => Error = incompleteFrame,
-    readonly lend = true,
-  ) {}
-  take(reader: Reader): R | typeof MORE {
-    const value = reader.driverFor(this.framing).next(reader.buffer, this.lend);
-    return value === undefined ? MORE : this.wrap(value);
-  }
-  end(reader: Reader): R {
-    const buffer = reader.buffer;
-    if (buffer.length === 0) return this.atEnd;
-    // The framing's decodeEnd may make a value of the last bytes.
-    const value = reader.driverFor(this.framing).end(buffer, this.lend);
-    if (value !== undefined) return this.wrap(value);
-    throw this.endedInside(buffer.length);
-  }
-  need(reader: Reader): number {
-    return Math.max(
-      reader.driverFor(this.framing).need,
-      reader.buffer.length + 1,
-    );
-  }
-}
-
-/** Every buffered value of `framing`, at least one. */
-class SomeFrames<T> implements Want<T[] | null> {
-  readonly frame = true;
-  readonly #one: OneFrame<T, T[] | null>;
-  constructor(readonly framing: Framing<T>) {
-    this.#one = new OneFrame(framing, (value) => [value], null);
-  }
-  take(reader: Reader): T[] | null | typeof MORE {
-    const first = this.#one.take(reader);
-    if (first === MORE || first === null) return first;
-    try {
-      reader.driverFor(this.framing).drain(reader.buffer, first);
-    } catch {
-      // A malformed frame after good ones stays buffered: the next call
-      // decodes it again and throws.
-    }
-    return first;
-  }
-  end(reader: Reader): T[] | null {
-    return this.#one.end(reader);
-  }
-  need(reader: Reader): number {
-    return this.#one.need(reader);
-  }
-}
-
-/** Bytes copied into the caller's `target`: their count. */
-class IntoBytes implements Want<number | null> {
-  /**
-   * @param target Where the bytes go.
-   * @param direct Whether the call can never give up (no timeout, no
-   * signal), so that a read may go straight into `target`: a call that
-   * gave up would leave a read writing into memory its caller reuses.
-   */
-  constructor(readonly target: Uint8Array, readonly direct: boolean) {}
-  take(reader: Reader): number | typeof MORE {
-    const buffer = reader.buffer;
-    const length = buffer.length;
-    if (length === 0) return MORE;
-    reader.forgetFrame();
-    const n = Math.min(this.target.length, length);
-    const start = buffer.start;
-    this.target.set(buffer.bytes.subarray(start, start + n));
-    buffer.skip(n);
-    return n;
-  }
-  end(): null {
-    return null;
-  }
-  need(reader: Reader): number {
-    return reader.buffer.length + 1;
-  }
-}
-
 const same = <T>(value: T): T => value;
 const iteratorResult = <T>(value: T): IteratorResult<T> => ({
   value,
@@ -185,7 +57,7 @@ const iteratorResult = <T>(value: T): IteratorResult<T> => ({
  * Serves a socket's receive calls in call order from one buffer, with one
  * read to the runtime in flight at a time.
  */
-export class Reader {
+export class Reader implements ReadState {
   /** The bytes received and not yet taken. */
   readonly buffer: ReadBuffer = new ReadBuffer(MIN_READ);
   /** Milliseconds a waiting call may wait when it gives no timeout of its own. */

@@ -6,7 +6,8 @@
 import { SocketError } from "../errors.ts";
 import { IdleWatch } from "../io/idle_watch.ts";
 import { Reader } from "../io/reader.ts";
-import { closedError, closeQuietly } from "../io/runtime_errors.ts";
+import { canceled, closedError, closeQuietly } from "../io/runtime_errors.ts";
+import type { CallOptions } from "../io/wait_queue.ts";
 import { BufferedWriter, RESOLVED } from "../io/writer.ts";
 
 /**
@@ -117,6 +118,24 @@ export class Lifecycle {
     this.reader.close(reason);
     this.writer.abandonWaiters(reason);
     this.#watch.stop();
+  }
+
+  /** Why a write call must fail before accepting anything, if it must. */
+  refuseWrite(
+    action: string,
+    options: CallOptions | undefined,
+  ): Promise<never> | undefined {
+    if (this.closed) return Promise.reject(this.closed);
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) {
+      return Promise.reject(canceled(action, signal));
+    }
+    if (this.writeClosed) {
+      return Promise.reject(
+        new SocketError("EPIPE", `Cannot ${action}: the write side is closed`),
+      );
+    }
+    return undefined;
   }
 
   /** Hands the runtime's connection over (to a TLS upgrade): never closed here. */

@@ -24,7 +24,7 @@ import {
   toBytes,
 } from "../io/validate.ts";
 import { checkTlsClient } from "../transport/check.ts";
-import { isTls } from "../transport/tls.ts";
+import { transportOf } from "../transport/tls.ts";
 import type {
   SocketOptions,
   StartTlsOptions,
@@ -137,11 +137,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     this.alpnProtocol = alpnProtocol;
     this.localAddr = conn.localAddr;
     this.remoteAddr = conn.remoteAddr;
-    this.transport = isTls(conn)
-      ? "tls"
-      : conn.localAddr.transport === "tcp"
-      ? "tcp"
-      : "unix";
+    this.transport = transportOf(conn);
     // Without a framing T is Uint8Array: connect, listen and serve are typed
     // so that only a socket of bytes can be made without one.
     this.#framing = options.framing ?? DEFAULT_FRAMING as Framing<T>;
@@ -267,7 +263,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     } catch (error) {
       return Promise.reject(error);
     }
-    const refused = this.#refuseWrite("send", options);
+    const refused = this.#life.refuseWrite("send", options);
     if (refused) return refused;
     const accepted = this.#writer.write(bytes);
     if (accepted === RESOLVED) return accepted;
@@ -313,7 +309,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       framing = framingOrOptions;
       call = options;
     }
-    const refused = this.#refuseWrite("send frame", call);
+    const refused = this.#life.refuseWrite("send frame", call);
     if (refused) return refused;
     const accepted = this.#writer.writeFrame(value, framing);
     return this.#bounded(accepted, call, "send frame");
@@ -343,7 +339,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     options?: CallOptions,
   ): Promise<void> {
     const [framing, call] = this.#split(framingOrOptions, options);
-    const refused = this.#refuseWrite("send frames", call);
+    const refused = this.#life.refuseWrite("send frames", call);
     if (refused) return refused;
     const accepted = this.#writer.writeFrames(values, framing);
     return this.#bounded(accepted, call, "send frames");
@@ -855,25 +851,6 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
       return Promise.reject(error);
     }
     return withDeadline(accepted, { timeout, signal }, action);
-  }
-
-  /** Why a write call must fail before accepting anything, if it must. */
-  #refuseWrite(
-    action: string,
-    options: CallOptions | undefined,
-  ): Promise<never> | undefined {
-    const closed = this.#life.closed;
-    if (closed) return Promise.reject(closed);
-    const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) {
-      return Promise.reject(canceled(action, signal));
-    }
-    if (this.#life.writeClosed) {
-      return Promise.reject(
-        new SocketError("EPIPE", `Cannot ${action}: the write side is closed`),
-      );
-    }
-    return undefined;
   }
 }
 

@@ -28,7 +28,11 @@ import { SocketError } from "../errors.ts";
 import { closeQuietly, toSocketError } from "../io/runtime_errors.ts";
 import { withDeadline } from "../io/wait_queue.ts";
 import { unbracket } from "./address.ts";
-import type { StartTlsOptions, TlsConnectOptions } from "./options.ts";
+import type {
+  StartTlsOptions,
+  TlsConnectOptions,
+  Transport,
+} from "./options.ts";
 
 /** An open connection, and the application protocol its TLS handshake settled on. */
 export interface Opened {
@@ -40,6 +44,12 @@ export interface Opened {
 /** Whether `conn` is a TLS connection (it has a handshake to run). */
 export function isTls(conn: Deno.Conn): conn is Deno.TlsConn {
   return typeof (conn as Partial<Deno.TlsConn>).handshake === "function";
+}
+
+/** What `conn` runs over. */
+export function transportOf(conn: Deno.Conn): Transport {
+  if (isTls(conn)) return "tls";
+  return conn.localAddr.transport === "tcp" ? "tcp" : "unix";
 }
 
 /**
