@@ -46,22 +46,18 @@ export function payloadLength(
 }
 
 /**
- * The end of a FRAME_TOO_LARGE message for a 4-byte length at `offset` that
- * is over `limit` as read, when read in the other byte order it is not: the
- * classic mix-up of Python's `struct.pack("i", n)` (native order,
- * little-endian on x86 and ARM) with network byte order. `included` is what
- * the length counts beyond the payload. Empty when the other order does not
- * fit either.
+ * The end of a FRAME_TOO_LARGE message for a 4-byte length that is over
+ * `limit` as read, when read in the other byte order (`other`, what it
+ * counts beyond the payload taken off) it is not: the classic mix-up of
+ * Python's `struct.pack("i", n)` (native order, little-endian on x86 and
+ * ARM) with network byte order. Empty when the other order does not fit
+ * either.
  */
-export function byteOrderHint(
-  bytes: Uint8Array,
-  offset: number,
+function byteOrderHint(
+  other: number,
   littleEndian: boolean,
   limit: number,
-  included = 0,
 ): string {
-  const other = new DataView(bytes.buffer, bytes.byteOffset + offset, 4)
-    .getUint32(0, !littleEndian) - included;
   if (other < 0 || other > limit) return "";
   return littleEndian
     ? ` (read big-endian it would be ${other} bytes: does the peer use struct.pack("!i")?)`
@@ -160,8 +156,9 @@ export function lengthHint(
   limit: number,
   included = 0,
 ): string {
-  return peerHint(bytes, offset) ||
-    byteOrderHint(bytes, offset, littleEndian, limit, included);
+  const other = new DataView(bytes.buffer, bytes.byteOffset + offset, 4)
+    .getUint32(0, !littleEndian) - included;
+  return peerHint(bytes, offset) || byteOrderHint(other, littleEndian, limit);
 }
 
 /** FRAME_TOO_LARGE for `size` bytes over `limit`; `hint` ends the message. */

@@ -24,6 +24,7 @@ import { KiB } from "../bytes/sizes.ts";
 import { DecodeDriver, incompleteFrame } from "../framing/decoder.ts";
 import type { Framing } from "../framing/types.ts";
 import { toSocketError } from "./runtime_errors.ts";
+import { checkDuration } from "./validate.ts";
 import { type CallOptions, WaitQueue } from "./wait_queue.ts";
 import { DONE, iterate } from "./iterate.ts";
 import {
@@ -62,11 +63,7 @@ export class Reader implements ReadState {
   readonly buffer: ReadBuffer = new ReadBuffer(MIN_READ);
   /** Milliseconds a waiting call may wait when it gives no timeout of its own. */
   timeout: number | undefined;
-  /**
-   * Milliseconds a frame may take from its first byte to its last, counted
-   * while a frame receive waits for it; `undefined`: no limit.
-   */
-  frameTimeout: number | undefined;
+  #frameTimeout: number | undefined;
   readonly #source: Source;
   readonly #onProgress: () => void;
   readonly #onFrameTimeout: (ms: number) => void;
@@ -108,6 +105,20 @@ export class Reader implements ReadState {
     this.#source = source;
     this.#onProgress = onProgress;
     this.#onFrameTimeout = onFrameTimeout;
+  }
+
+  /**
+   * Milliseconds a frame may take from its first byte to its last, counted
+   * while a frame receive waits for it; `undefined`: no limit.
+   *
+   * @throws {RangeError} When set to a negative number or NaN.
+   */
+  get frameTimeout(): number | undefined {
+    return this.#frameTimeout;
+  }
+
+  set frameTimeout(ms: number | undefined) {
+    this.#frameTimeout = checkDuration(ms, "frameTimeout", "set frameTimeout");
   }
 
   /** Whether a read to the runtime is in flight. */
@@ -260,7 +271,8 @@ export class Reader implements ReadState {
     options: CallOptions,
     action: string,
   ): Promise<R> {
-    if (this.#calls.length === 0) {
+    const first = this.#calls.length === 0;
+    if (first) {
       // Nobody ahead: answer from the buffer if it can.
       try {
         const result = this.#answer(want);
@@ -276,9 +288,11 @@ export class Reader implements ReadState {
       timeout === options.timeout ? options : { ...options, timeout },
       action,
     ) as Promise<R>;
-    if (this.#calls.length === 1) {
+    if (first && this.#calls.head === want) {
+      // At the head, and just found to need more: what #serve would do.
       this.#readAction = action;
-      this.#serve();
+      this.#startFrameClock(want);
+      if (!this.#reading) this.#read(want);
     }
     return promise;
   }
@@ -341,6 +355,7 @@ export class Reader implements ReadState {
   }
 
   #stopFrameClock(): void {
+    if (this.#frameTimer === undefined) return;
     clearTimeout(this.#frameTimer);
     this.#frameTimer = undefined;
   }

@@ -229,11 +229,7 @@ export class StreamSocket<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
   }
 
   set frameTimeout(ms: number | undefined) {
-    this.#reader.frameTimeout = checkDuration(
-      ms,
-      "frameTimeout",
-      "set frameTimeout",
-    );
+    this.#reader.frameTimeout = ms; // checked there
   }
 
   /** Bytes received and not yet returned by a `recv*` call. */
