@@ -277,15 +277,22 @@ class EncodeBuffer<T> {
   pull(
     controller: ReadableStreamDefaultController<Uint8Array>,
   ): Promise<void> | void {
-    // Values still queued on the writable side are a burst being encoded:
-    // its last write hands the chunk over (or a chunk fills first).
-    if (this.#ready.length > 0 || (this.#held > 0 && this.#queued === 0)) {
-      return this.#take(controller);
+    // A full chunk leaves at once. Values still queued on the writable side
+    // are a burst being encoded: its last write hands the chunk over (or a
+    // chunk fills first). Bytes held and nothing queued: a reader that came
+    // back quickly (a pipe into a socket with room) would otherwise take a
+    // value or two per chunk, so they gather for the rest of the turn.
+    if (this.#ready.length > 0) return this.#take(controller);
+    if (this.#failure && this.#held === 0) {
+      return controller.error(this.#failure.error);
     }
-    if (this.#failure) return controller.error(this.#failure.error);
-    if (this.#closed) return this.#end(controller);
+    if (this.#closed && this.#held === 0) return this.#end(controller);
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#reader = { controller, done: resolve };
+    if (this.#held > 0 && this.#queued === 0) {
+      if (this.#closed || this.#failure) this.#deliver(this.#reader);
+      else this.#hold();
+    }
     return promise;
   }
 
