@@ -10,7 +10,7 @@
 // cost stays linear in the bytes.
 //
 // Fresh allocations are at least `minCapacity`, which a socket adapts to its
-// traffic (1 KiB to 64 KiB): large enough that a read rarely straddles the
+// traffic (16 KiB to 64 KiB): large enough that a read rarely straddles the
 // end (a straddling frame's head is copied). A buffer that grew for one large
 // frame shrinks back once that frame is handed out.
 

@@ -11,10 +11,12 @@
 // every waiting call at once.
 //
 // Reads adapt their size to the traffic (like Netty's adaptive allocator):
-// an idle or chatty connection holds 1 KiB (a server keeps thousands of
-// them), a busy one reads 64 KiB at a time, and one that has received a
-// frame over 16 KiB up to 256 KiB, so a read holds several of them (a frame
-// straddling two allocations is copied).
+// an idle or chatty connection holds 16 KiB, a busy one reads 64 KiB at a
+// time, and one that has received a frame over 16 KiB up to 256 KiB, so a
+// read holds several of them (a frame straddling two allocations is copied).
+// Not less than 16 KiB: a smaller read splits what arrived together, and
+// `recv(n)` would then return less than was there (an idle served connection
+// would cost ~15 KiB less: bench:net idle).
 // Small frames do better with 64 KiB than with more: every read goes into
 // fresh memory, and large allocations cost more than the reads they save.
 
@@ -43,7 +45,7 @@ export interface Source {
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
-const MIN_READ = KiB;
+const MIN_READ = 16 * KiB;
 const MAX_READ = 64 * KiB;
 const MAX_READ_LARGE_FRAMES = 256 * KiB;
 const LARGE_FRAME = 16 * KiB;
