@@ -32,7 +32,8 @@ import { status, writeOut } from "./cli/io.ts";
 import { connectCommand, listenCommand } from "./cli/session.ts";
 import { proxyCommand } from "./cli/proxy.ts";
 import { dumpCommand } from "./cli/dump.ts";
-import { receiveCommand, sendCommand, TransferError } from "./cli/transfer.ts";
+import { TransferError } from "./cli/file_protocol.ts";
+import { receiveCommand, sendCommand } from "./cli/transfer.ts";
 import { recordCommand, replayCommand } from "./cli/record.ts";
 
 /**

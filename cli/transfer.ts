@@ -11,7 +11,16 @@
 // temporary file into place.
 
 import { createHash } from "node:crypto";
-import { type Framing, lengthPrefixed, message, SocketError } from "../mod.ts";
+import { message, SocketError } from "../mod.ts";
+import {
+  checkFileName,
+  exists,
+  place,
+  sha256File,
+  TransferError,
+  uploadHead,
+} from "./file_protocol.ts";
+
 import type { CommandLine } from "./args.ts";
 import { addressOf, bind, open, showAddress, type Socket } from "./endpoint.ts";
 import { onInterrupt } from "./interrupt.ts";
@@ -20,69 +29,7 @@ import { Progress } from "./progress.ts";
 
 const framing = message();
 const tutorialHead = message({ littleEndian: true, sizeKey: "filesize" }).head;
-const MAX_HEADER_BYTES = 65535;
 const NO_BODY = new Uint8Array(0);
-
-/** The receiver refused or failed the file. */
-export class TransferError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TransferError";
-  }
-}
-
-/** The upload's head: a 4-byte length in either byte order, then JSON. */
-const uploadHead: Framing<Uint8Array> = (() => {
-  const big = lengthPrefixed({ maxFrameBytes: MAX_HEADER_BYTES });
-  const little = lengthPrefixed({
-    maxFrameBytes: MAX_HEADER_BYTES,
-    littleEndian: true,
-  });
-  return {
-    encode: (json: Uint8Array) => big.encode(json),
-    decode(bytes: Uint8Array, offset: number) {
-      if (bytes.length - offset < 4) return null;
-      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 4);
-      const le = view.getUint32(0, false) > MAX_HEADER_BYTES &&
-        view.getUint32(0, true) <= MAX_HEADER_BYTES;
-      return (le ? little : big).decode(bytes, offset);
-    },
-  };
-})();
-
-/** Why `name` cannot be a file name in the receiver's directory. */
-function badName(name: unknown): string | undefined {
-  if (
-    typeof name !== "string" || name === "" || name === "." || name === ".."
-  ) {
-    return `the name ${JSON.stringify(name)} is not a file name`;
-  }
-  for (const bad of ["/", "\\", "..", "\0"]) {
-    if (name.includes(bad)) {
-      return `the name ${JSON.stringify(name)} contains ${JSON.stringify(bad)}`;
-    }
-  }
-  return new TextEncoder().encode(name).length > 200
-    ? "the name is longer than 200 bytes"
-    : undefined;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 /** `wire send FILE ADDR`. */
 export async function sendCommand(line: CommandLine): Promise<void> {
@@ -204,7 +151,7 @@ async function receiveOne(
     await socket.sendFrame({ header, body: NO_BODY }, framing);
     await socket.flush();
   };
-  const refusal = badName(name) ??
+  const refusal = checkFileName(name) ??
     (Number.isSafeInteger(size) && (size as number) >= 0
       ? undefined
       : `the size ${JSON.stringify(size)} is not a whole number of bytes`) ??
@@ -247,7 +194,11 @@ async function receiveOne(
       });
       throw new TransferError(`${name} arrived damaged: ${damage}`);
     }
-    await Deno.rename(temp, target);
+    const clash = await place(temp, target, overwrite);
+    if (clash !== undefined) {
+      await answer({ status: "error", error: clash.error });
+      throw new TransferError(`refused: ${clash.error}`);
+    }
     await answer({ status: "ok", sha256: actual });
     status(`received ${name} (${size} bytes, sha256 ${actual})`);
   } finally {

@@ -53,8 +53,6 @@ import { createHash } from "node:crypto";
 import {
   connect,
   FrameError,
-  type Framing,
-  lengthPrefixed,
   type Message,
   message,
   serve,
@@ -63,19 +61,22 @@ import {
   type StreamSocket,
 } from "../mod.ts";
 import { fail, parseCli, stopOnSigint, usageError } from "./_cli.ts";
+import {
+  checkFileName,
+  exists,
+  place,
+  sha256File,
+  TransferError,
+  uploadHead,
+} from "../cli/file_protocol.ts";
+
+export { checkFileName, sha256File, TransferError };
 
 /** The framing of every frame in the protocol; `.head` for the file's header. */
 const framing = message();
 /** The head of the tutorials' upload, as `send --format tutorial` writes it. */
 const tutorialHead = message({ littleEndian: true, sizeKey: "filesize" }).head;
 const NO_BODY = new Uint8Array(0);
-/** Longest file name accepted, in UTF-8 bytes (file systems allow 255). */
-const MAX_NAME_BYTES = 200;
-/**
- * Longest JSON header accepted, in bytes: 2^16 - 1, the largest limit under
- * which no 4-byte length but 0 is valid in both byte orders.
- */
-const MAX_HEADER_BYTES = 65535;
 
 /** The header that announces a file. */
 export interface FileHeader {
@@ -86,31 +87,6 @@ export interface FileHeader {
 
 /** The two upload protocols: the module's own, and the Python tutorials'. */
 export type UploadFormat = "module" | "tutorial";
-
-/**
- * The head of an upload in either protocol, either byte order: a 4-byte
- * length, then that many bytes of JSON (the value). The length is read
- * big-endian unless that is over MAX_HEADER_BYTES and the little-endian
- * reading is not; over the limit both ways, it is big-endian's
- * FRAME_TOO_LARGE. `encode` writes big-endian, as `message()` does.
- */
-const uploadHead: Framing<Uint8Array> = (() => {
-  const bigEndian = lengthPrefixed({ maxFrameBytes: MAX_HEADER_BYTES });
-  const littleEndian = lengthPrefixed({
-    maxFrameBytes: MAX_HEADER_BYTES,
-    littleEndian: true,
-  });
-  return {
-    encode: (json: Uint8Array) => bigEndian.encode(json),
-    decode(bytes: Uint8Array, offset: number) {
-      if (bytes.length - offset < 4) return null;
-      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 4);
-      const little = view.getUint32(0, false) > MAX_HEADER_BYTES &&
-        view.getUint32(0, true) <= MAX_HEADER_BYTES;
-      return (little ? littleEndian : bigEndian).decode(bytes, offset);
-    },
-  };
-})();
 
 /** What the head of an upload announces, in either protocol. */
 interface Upload {
@@ -164,23 +140,6 @@ function checkUpload(upload: Upload): string | undefined {
       : "the header's sha256 is not 64 hex digits");
 }
 
-/** Why `name` cannot be used as a file name in the receiver's directory, or undefined. */
-export function checkFileName(name: unknown): string | undefined {
-  if (typeof name !== "string" || name === "") return "the name is empty";
-  if (name === "." || name === "..") {
-    return `the name is ${JSON.stringify(name)}`;
-  }
-  for (const bad of ["/", "\\", "..", "\0"]) {
-    if (name.includes(bad)) {
-      return `the name ${JSON.stringify(name)} contains ${JSON.stringify(bad)}`;
-    }
-  }
-  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) {
-    return `the name is longer than ${MAX_NAME_BYTES} bytes`;
-  }
-  return undefined;
-}
-
 /** A TransformStream that hashes and counts what passes, and reports progress. */
 function tap(onChunk: (chunk: Uint8Array) => void) {
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -217,14 +176,6 @@ function progressBar(label: string, total: number, enabled: boolean) {
       if (enabled) Deno.stderr.writeSync(encoder.encode("\n"));
     },
   };
-}
-
-/** The SHA-256 of a file, in hex, read in chunks (Web Crypto cannot stream). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return hash.digest("hex");
 }
 
 async function reply(
@@ -357,45 +308,6 @@ export async function receiveFiles(
   });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/**
- * Moves the verified temporary file to `target`. Without `overwrite`, a hard
- * link makes the name appear only if it is still free (atomically), then the
- * temporary name goes; where hard links are not supported, a check and a
- * rename do.
- */
-async function place(
-  temp: string,
-  target: string,
-  overwrite: boolean,
-): Promise<{ error: string } | undefined> {
-  if (overwrite) {
-    await Deno.rename(temp, target);
-    return undefined;
-  }
-  try {
-    await Deno.link(temp, target);
-    await Deno.remove(temp);
-    return undefined;
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      return { error: `${target} appeared while it was being received` };
-    }
-    if (await exists(target)) return { error: `${target} already exists` };
-    await Deno.rename(temp, target);
-    return undefined;
-  }
-}
-
 /** Options for {@linkcode sendFile}. */
 export interface SendOptions {
   hostname?: string;
@@ -525,14 +437,6 @@ export async function sendFile(options: SendOptions): Promise<FileHeader> {
     );
   }
   return { name, size, sha256 };
-}
-
-/** The receiver refused or rejected the file. */
-export class TransferError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TransferError";
-  }
 }
 
 const USAGE =
