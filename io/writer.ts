@@ -15,9 +15,10 @@
 // (large buffers, large frames of framings a user wrote) are queued
 // uncopied and their promise resolves once they are written.
 //
-// Memory: open buffers start at 1 KiB (what an idle server connection keeps) and double, up to 64 KiB, while frames
+// Memory: open buffers start at 1 KiB and double, up to 64 KiB, while frames
 // fill them faster than they are written; written buffers are reused, and an
-// idle writer keeps one.
+// idle writer gives them back to a pool that every socket shares
+// (bytes/buffer_pool.ts), so an idle connection holds none.
 
 import {
   type Codec,
@@ -28,7 +29,8 @@ import {
 import type { SocketError } from "../errors.ts";
 import { setImmediate } from "node:timers";
 import { toSocketError } from "./runtime_errors.ts";
-import { EMPTY, KiB } from "../bytes/sizes.ts";
+import { EMPTY, KiB, MiB } from "../bytes/sizes.ts";
+import { BufferPool } from "../bytes/buffer_pool.ts";
 
 /** Where bytes go: `Deno.Conn` in practice. */
 export interface Sink {
@@ -49,6 +51,9 @@ const COPY_LIMIT = 256 * KiB;
  * progress visible (for idle timeouts) while a slow peer reads it.
  */
 const MAX_WRITE = 256 * KiB;
+
+/** Write buffers of idle writers, for the next writer that needs one. */
+const pool = new BufferPool(MiB);
 
 /** What writes return when the bytes were accepted without waiting. */
 export const RESOLVED: Promise<void> = Promise.resolve();
@@ -258,11 +263,11 @@ export class BufferedWriter {
         this.#seal();
       }
       // A kept buffer only if it is as large as the batches have grown.
-      open = this.#takeFree(Math.max(n, this.#openCapacity)) ?? new Uint8Array(
-        n <= this.#openCapacity
-          ? this.#openCapacity
-          : 2 ** Math.ceil(Math.log2(n)),
-      );
+      const size = n <= this.#openCapacity
+        ? this.#openCapacity
+        : 2 ** Math.ceil(Math.log2(n));
+      open = this.#takeFree(Math.max(n, this.#openCapacity)) ??
+        pool.take(size) ?? new Uint8Array(size);
       this.#open = open;
     }
     this.#count(n);
@@ -372,12 +377,18 @@ export class BufferedWriter {
       this.#open = undefined;
       this.#openLength = 0;
     } else {
-      // Idle: keep one buffer for the next burst, let the rest go.
+      // Idle: the buffers go back to the pool.
       this.#writing = false;
       this.#bytes = EMPTY;
-      if (this.#free.length > 1) {
-        this.#free.length = 1;
-        this.#freeBytes = this.#free[0].length;
+      this.#reuse = undefined;
+      if (this.#open !== undefined) {
+        pool.give(this.#open);
+        this.#open = undefined;
+      }
+      if (this.#freeBytes > 0) {
+        for (const buffer of this.#free) pool.give(buffer);
+        this.#free.length = 0;
+        this.#freeBytes = 0;
       }
       return;
     }
