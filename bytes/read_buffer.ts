@@ -133,6 +133,8 @@ export class ReadBuffer {
 
   /** Free space of at least `min` bytes at the tail, to read into; then `commit`. */
   reserve(min: number): Uint8Array {
+    // Not kept while the read waits: an idle connection holds less.
+    this.#view = undefined;
     // Empty and lent to nobody: start again at the front of the same memory.
     if (
       this.#start === this.#end && this.#end !== 0 && !this.#lent &&

@@ -10,13 +10,15 @@
 // into the buffer for whoever asks next: nothing is lost. Closing rejects
 // every waiting call at once.
 //
-// Reads adapt their size to the traffic (like Netty's adaptive allocator):
-// an idle or chatty connection holds 16 KiB, a busy one reads 64 KiB at a
-// time, and one that has received a frame over 16 KiB up to 256 KiB, so a
-// read holds several of them (a frame straddling two allocations is copied).
-// Not less than 16 KiB: a smaller read splits what arrived together, and
-// `recv(n)` would then return less than was there (an idle served connection
-// would cost ~15 KiB less: bench:net idle).
+// Reads adapt their size to the traffic (like Netty's adaptive allocator): a
+// connection waiting for its next frame reads 1 KiB at a time (what an idle
+// served connection keeps, as tokio's and Go's buffers stay small until data
+// needs more), a busy one up to 64 KiB, and one that has received a frame over
+// 16 KiB up to 256 KiB, so a read holds several of them (a frame straddling
+// two allocations is copied). Receives of bytes (`recv(n)`, `recvInto`) read
+// at least 16 KiB: a smaller read would split what arrived together, and
+// `recv(n)` would return less than was there. A frame is the same however
+// its bytes were split.
 // Small frames do better with 64 KiB than with more: every read goes into
 // fresh memory, and large allocations cost more than the reads they save.
 
@@ -45,7 +47,9 @@ export interface Source {
   read(buffer: Uint8Array): Promise<number | null>;
 }
 
-const MIN_READ = 16 * KiB;
+const MIN_READ = KiB;
+/** The least a receive of bytes reads: see the file comment. */
+const MIN_BYTES_READ = 16 * KiB;
 const MAX_READ = 64 * KiB;
 const MAX_READ_LARGE_FRAMES = 256 * KiB;
 const LARGE_FRAME = 16 * KiB;
@@ -62,7 +66,7 @@ const iteratorResult = <T>(value: T): IteratorResult<T> => ({
  */
 export class Reader implements ReadState {
   /** The bytes received and not yet taken. */
-  readonly buffer: ReadBuffer = new ReadBuffer(MIN_READ);
+  readonly buffer: ReadBuffer = new ReadBuffer(MIN_BYTES_READ);
   /** Milliseconds a waiting call may wait when it gives no timeout of its own. */
   timeout: number | undefined;
   #frameTimeout: number | undefined;
@@ -381,13 +385,14 @@ export class Reader implements ReadState {
       return;
     }
     const need = want.need(this);
+    const size = want.frame === true
+      ? this.#readSize
+      : Math.max(this.#readSize, MIN_BYTES_READ);
+    buffer.minCapacity = size;
     // Any tail with a quarter of a read's room will do: a connection of small
     // frames then fills one allocation with many of them.
     const room = buffer.reserve(
-      Math.max(
-        this.#readSize / 4,
-        Math.min(need - buffer.length, PREALLOCATE_MAX),
-      ),
+      Math.max(size / 4, Math.min(need - buffer.length, PREALLOCATE_MAX)),
     );
     this.#readRoom = room.length;
     if (need > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
@@ -438,10 +443,7 @@ export class Reader implements ReadState {
       : n < size / 8
       ? Math.max(size / 2, MIN_READ)
       : size;
-    if (next !== size) {
-      this.#readSize = next;
-      this.buffer.minCapacity = next;
-    }
+    this.#readSize = next;
   }
 }
 
