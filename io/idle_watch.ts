@@ -15,13 +15,13 @@ const WRITE_IN_FLIGHT_FACTOR = 4;
  * runtime completed) for a given time; a write in flight stretches it.
  */
 export class IdleWatch {
-  readonly #writing: () => boolean;
+  readonly #writer: { readonly writing: boolean };
   #last = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** @param writing Whether a write to the runtime is in flight. */
-  constructor(writing: () => boolean) {
-    this.#writing = writing;
+  /** @param writer Says whether a write to the runtime is in flight. */
+  constructor(writer: { readonly writing: boolean }) {
+    this.#writer = writer;
   }
 
   /** Records progress: a read or write completed. */
@@ -36,7 +36,7 @@ export class IdleWatch {
     const check = (delay: number) => {
       this.#timer = setTimeout(() => {
         const quiet = Date.now() - this.#last;
-        const allowed = this.#writing() ? ms * WRITE_IN_FLIGHT_FACTOR : ms;
+        const allowed = this.#writer.writing ? ms * WRITE_IN_FLIGHT_FACTOR : ms;
         if (quiet < allowed) return check(allowed - quiet);
         this.#timer = undefined;
         onStall();

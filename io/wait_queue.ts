@@ -96,7 +96,10 @@ interface Waiting<Q, R> {
  * @typeParam R What it resolves to.
  */
 export class WaitQueue<Q, R> {
-  #calls: Waiting<Q, R>[] = [];
+  // The first call apart from the rest: a connection waiting for its next
+  // frame keeps one call and no array (bench:net idle).
+  #first: Waiting<Q, R> | undefined;
+  #more: Waiting<Q, R>[] | undefined;
   readonly #onLeave: ((wasHead: boolean) => void) | undefined;
 
   /** @param onLeave Called after a call gave up (timeout or abort). */
@@ -106,12 +109,12 @@ export class WaitQueue<Q, R> {
 
   /** How many calls wait. */
   get length(): number {
-    return this.#calls.length;
+    return this.#first === undefined ? 0 : 1 + (this.#more?.length ?? 0);
   }
 
   /** What the first call asks for, if any call waits. */
   get head(): Q | undefined {
-    return this.#calls[0]?.request;
+    return this.#first?.request;
   }
 
   /**
@@ -130,40 +133,54 @@ export class WaitQueue<Q, R> {
         (error) => this.#leave(call, error),
       );
     }
-    this.#calls.push(call);
+    if (this.#first === undefined) this.#first = call;
+    else (this.#more ??= []).push(call);
     return promise;
   }
 
   /** Resolves the first call with `value`. */
   resolveHead(value: R): void {
-    const call = this.#calls.shift();
+    const call = this.#shift();
     call?.disarm?.();
     call?.resolve(value);
   }
 
   /** Rejects the first call with `error`. */
   rejectHead(error: unknown): void {
-    const call = this.#calls.shift();
+    const call = this.#shift();
     call?.disarm?.();
     call?.reject(error);
   }
 
   /** Rejects every waiting call with `error`. */
   close(error: unknown): void {
-    const calls = this.#calls;
-    this.#calls = [];
-    for (const call of calls) {
+    let call: Waiting<Q, R> | undefined;
+    while ((call = this.#shift()) !== undefined) {
       call.disarm?.();
       call.reject(error);
     }
   }
 
+  #shift(): Waiting<Q, R> | undefined {
+    const call = this.#first;
+    const more = this.#more;
+    this.#first = more !== undefined && more.length > 0
+      ? more.shift()
+      : undefined;
+    return call;
+  }
+
   #leave(call: Waiting<Q, R>, error: SocketError): void {
-    const index = this.#calls.indexOf(call);
-    if (index === -1) return;
-    this.#calls.splice(index, 1);
+    const wasHead = call === this.#first;
+    if (wasHead) {
+      this.#shift();
+    } else {
+      const index = this.#more?.indexOf(call) ?? -1;
+      if (index === -1) return;
+      this.#more!.splice(index, 1);
+    }
     call.reject(error);
-    this.#onLeave?.(index === 0);
+    this.#onLeave?.(wasHead);
   }
 }
 

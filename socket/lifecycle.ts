@@ -37,7 +37,8 @@ export class Lifecycle {
   /** Whether this side has sent FIN (`closeWrite`). */
   writeClosed = false;
   #connClosed = false;
-  readonly #released = Promise.withResolvers<void>();
+  /** Made when first asked for: most connections are never waited on. */
+  #released: PromiseWithResolvers<void> | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
   readonly #watch: IdleWatch;
   #idleTimeout: number | undefined;
@@ -54,7 +55,7 @@ export class Lifecycle {
         "server",
       ));
     this.writer = new BufferedWriter(conn, highWaterMark, progress);
-    this.#watch = new IdleWatch(() => this.writer.writing);
+    this.#watch = new IdleWatch(this.writer);
   }
 
   get idleTimeout(): number | undefined {
@@ -78,6 +79,10 @@ export class Lifecycle {
 
   /** Resolves once the runtime's connection is closed (or handed over). */
   get released(): Promise<void> {
+    if (this.#released === undefined) {
+      this.#released = Promise.withResolvers();
+      if (this.#connClosed) this.#released.resolve();
+    }
     return this.#released.promise;
   }
 
@@ -141,7 +146,7 @@ export class Lifecycle {
   /** Hands the runtime's connection over (to a TLS upgrade): never closed here. */
   release(): void {
     this.#connClosed = true;
-    this.#released.resolve();
+    this.#released?.resolve();
   }
 
   #closeConn(): void {
@@ -150,6 +155,6 @@ export class Lifecycle {
     this.#watch.stop();
     clearTimeout(this.#linger);
     closeQuietly(this.conn);
-    this.#released.resolve();
+    this.#released?.resolve();
   }
 }
