@@ -78,6 +78,16 @@ Deno.test("recv: never empty, at most maxBytes, every byte in order, then null a
   assertEquals(await pair.client.recv(1), null);
 });
 
+Deno.test("recv: bytes that arrived together come back together, also after frames (which read less at a time)", async () => {
+  await using pair = await rawPair();
+  await writeAll(pair.raw, encodeFrame(utf8("hello")));
+  assertEquals(text((await pair.client.recvFrame())!), "hello");
+  const burst = streamBytes(1, 3000);
+  await writeAll(pair.raw, burst);
+  await delay(50); // all of it in the kernel's buffer before the receive
+  assertEquals(await pair.client.recv(4096), burst);
+});
+
 Deno.test("recv: a maxBytes that is not a positive integer is a RangeError", async () => {
   await using pair = await socketPair();
   for (const maxBytes of [0, -1, 1.5, NaN]) {
