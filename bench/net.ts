@@ -178,9 +178,15 @@ const CASES: Case[] = [
     name: "workers",
     baseline: "w1",
     metric: "cpuMicrosPerTrip",
-    variants: [pair("serve"), pair("w1"), pair("w2")],
+    variants: [
+      pair("serve"),
+      pair("w1"),
+      pair("w2"),
+      pair("raw1"),
+      pair("raw2"),
+    ],
     note:
-      "server CPU per round trip (all threads; lower is better) for the concurrency case's 500 connections x 200 round trips: serve() in the main thread, serveWorkers with 1 and 2 workers; minShare: the smallest share of connections a worker took",
+      "server CPU per round trip (all threads; lower is better) for the concurrency case's 500 connections x 200 round trips: serve() in the main thread, serveWorkers with 1 and 2 workers, the raw echo loop in 1 and 2 reusePort workers (raw1, raw2: the runtime's own cost of a second thread); minShare: the smallest share of connections a worker took",
     reporter: "server",
   },
   {

@@ -463,7 +463,8 @@ async function echoServer(): Promise<void> {
 }
 
 /** A raw echo loop: reads whole frames and writes each back. */
-async function rawEcho(conn: Deno.Conn): Promise<void> {
+/** The raw echo server's loop for one connection (also bench/_raw_worker.ts's). */
+export async function rawEcho(conn: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
   let used = 0;
   for (;;) {
@@ -993,9 +994,31 @@ async function proxyClient(port: number): Promise<void> {
 }
 
 // ---- workers: the concurrency case's server CPU per round trip, on one ----
-// core (serve) and through serveWorkers with 1 and 2 workers. The server
-// measures its process's CPU (every thread) from listening until every
-// connection's handler has ended, and each worker's share of connections.
+// core (serve) and through serveWorkers with 1 and 2 workers; raw1 and raw2:
+// the raw echo loop in 1 and 2 workers of reusePort listeners, what the
+// runtime alone pays for a second thread. The server measures its process's
+// CPU (every thread) from listening until every connection's handler has
+// ended, and each worker's share of connections.
+
+/** `count` workers of bench/_raw_worker.ts on one port: its number, and the connections each has ended. */
+async function rawWorkers(count: number) {
+  const url = new URL("./_raw_worker.ts", import.meta.url);
+  const ended = new Array<number>(count).fill(0);
+  const workers: Worker[] = [];
+  let port = 0;
+  for (let i = 0; i < count; i++) {
+    const worker = new Worker(url, { type: "module" });
+    workers.push(worker);
+    const listening = Promise.withResolvers<number>();
+    worker.onmessage = ({ data }) => {
+      if ("port" in data) listening.resolve(data.port);
+      else ended[i] = data.ended;
+    };
+    worker.postMessage({ port });
+    port = await listening.promise;
+  }
+  return { port, ended, stop: () => workers.forEach((w) => w.terminate()) };
+}
 
 async function workersServer(): Promise<void> {
   const total = CONC_CONNECTIONS;
@@ -1011,6 +1034,12 @@ async function workersServer(): Promise<void> {
     announce(server.addr.port);
     ended = () => count;
     stop = () => server.shutdown();
+  } else if (variant === "raw1" || variant === "raw2") {
+    const server = await rawWorkers(variant === "raw2" ? 2 : 1);
+    announce(server.port);
+    ended = () => server.ended.reduce((a, b) => a + b, 0);
+    shares = () => server.ended.map((n) => n / total);
+    stop = () => Promise.resolve(server.stop());
   } else {
     const server = await serveWorkers(
       new URL("./_workers_echo.ts", import.meta.url),
