@@ -513,6 +513,22 @@ async function echoClient(port: number): Promise<void> {
 
 // ---- concurrency: 500 connections x 200 round trips through one server ----
 
+/**
+ * Announces `port` and returns what prints the process's CPU (every thread)
+ * per round trip from then on: call it once every connection has ended.
+ */
+function announceMeasured(port: number): () => void {
+  announce(port);
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    report({
+      serverCpuMicrosPerTrip: (used.user + used.system) /
+        (CONC_CONNECTIONS * CONC_TRIPS),
+    });
+  };
+}
+
 async function concurrencyServer(): Promise<void> {
   const total = CONC_CONNECTIONS;
   let finished = 0;
@@ -522,12 +538,13 @@ async function concurrencyServer(): Promise<void> {
       for await (const frame of socket.frames()) await socket.sendFrame(frame);
       if (++finished === total) done.resolve();
     });
-    announce(server.addr.port);
+    const measured = announceMeasured(server.addr.port);
     await done.promise;
+    measured();
     await server.shutdown();
   } else if (variant === "floor") {
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    const measured = announceMeasured(listener.addr.port);
     const handle = async (conn: Deno.Conn) => {
       using _ = conn;
       const writer = new FloorWriter(conn);
@@ -543,9 +560,10 @@ async function concurrencyServer(): Promise<void> {
       handle(conn);
     }
     await done.promise;
+    measured();
   } else {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    const measured = announceMeasured(listener.addr.port);
     const handle = async (conn: Deno.Conn) => {
       try {
         await rawEcho(conn);
@@ -558,11 +576,12 @@ async function concurrencyServer(): Promise<void> {
       handle(await listener.accept());
     }
     await done.promise;
+    measured();
     listener.close();
   }
 }
 
-/** The same raw client for both servers: only the server differs. */
+/** The same raw client for every server: only the server differs. */
 async function concurrencyClient(port: number): Promise<void> {
   const payload = encoder.encode("y".repeat(32));
   const frame = rawFrame(payload);
