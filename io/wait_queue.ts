@@ -96,7 +96,15 @@ interface Waiting<Q, R> {
  * @typeParam R What it resolves to.
  */
 export class WaitQueue<Q, R> {
-  #calls: Waiting<Q, R>[] = [];
+  /**
+   * The calls waiting are `#calls[#first..#end)`. Served calls are cleared
+   * rather than shifted out, and once none waits the same slots are used
+   * again: a socket's one receive at a time then costs no array growth. A
+   * queue that never empties is moved to the front now and then.
+   */
+  #calls: (Waiting<Q, R> | undefined)[] = [];
+  #first = 0;
+  #end = 0;
   readonly #onLeave: ((wasHead: boolean) => void) | undefined;
 
   /** @param onLeave Called after a call gave up (timeout or abort). */
@@ -106,12 +114,14 @@ export class WaitQueue<Q, R> {
 
   /** How many calls wait. */
   get length(): number {
-    return this.#calls.length;
+    return this.#end - this.#first;
   }
 
   /** What the first call asks for, if any call waits. */
   get head(): Q | undefined {
-    return this.#calls[0]?.request;
+    return this.#first < this.#end
+      ? this.#calls[this.#first]!.request
+      : undefined;
   }
 
   /**
@@ -130,40 +140,67 @@ export class WaitQueue<Q, R> {
         (error) => this.#leave(call, error),
       );
     }
-    this.#calls.push(call);
+    const first = this.#first;
+    if (first >= 16 && first * 2 >= this.#end) {
+      // Never empty for a while: move the calls to the front, so that the
+      // slots served do not pile up.
+      const calls = this.#calls;
+      calls.copyWithin(0, first, this.#end);
+      calls.fill(undefined, this.#end - first, this.#end);
+      this.#end -= first;
+      this.#first = 0;
+    }
+    this.#calls[this.#end++] = call;
     return promise;
   }
 
   /** Resolves the first call with `value`. */
   resolveHead(value: R): void {
-    const call = this.#calls.shift();
+    const call = this.#shift();
     call?.disarm?.();
     call?.resolve(value);
   }
 
   /** Rejects the first call with `error`. */
   rejectHead(error: unknown): void {
-    const call = this.#calls.shift();
+    const call = this.#shift();
     call?.disarm?.();
     call?.reject(error);
   }
 
   /** Rejects every waiting call with `error`. */
   close(error: unknown): void {
-    const calls = this.#calls;
+    const calls = this.#calls.slice(this.#first, this.#end);
     this.#calls = [];
+    this.#first = this.#end = 0;
     for (const call of calls) {
-      call.disarm?.();
-      call.reject(error);
+      call!.disarm?.();
+      call!.reject(error);
     }
   }
 
+  /** Takes the first call out. */
+  #shift(): Waiting<Q, R> | undefined {
+    const first = this.#first;
+    if (first === this.#end) return undefined;
+    const calls = this.#calls;
+    const call = calls[first];
+    calls[first] = undefined;
+    if (first + 1 === this.#end) this.#first = this.#end = 0;
+    else this.#first = first + 1;
+    return call;
+  }
+
   #leave(call: Waiting<Q, R>, error: SocketError): void {
-    const index = this.#calls.indexOf(call);
-    if (index === -1) return;
-    this.#calls.splice(index, 1);
+    const calls = this.#calls;
+    const index = calls.indexOf(call, this.#first);
+    if (index === -1 || index >= this.#end) return;
+    const wasHead = index === this.#first;
+    calls.copyWithin(index, index + 1, this.#end);
+    calls[--this.#end] = undefined;
+    if (this.#first === this.#end) this.#first = this.#end = 0;
     call.reject(error);
-    this.#onLeave?.(index === 0);
+    this.#onLeave?.(wasHead);
   }
 }
 
