@@ -16,7 +16,11 @@ interface Variant {
   name: string;
   /** The process(es) to run; "both" means one process plays both sides. */
   mode: "pair" | "both";
-  program: "deno" | "node";
+  /**
+   * Who runs it: "node" runs bench/node_small.mjs on both sides,
+   * "node-server" only on the server's (the case's Deno client drives it).
+   */
+  program: "deno" | "node" | "node-server";
   variant: string;
   peerCase?: string;
 }
@@ -29,6 +33,11 @@ interface Case {
   note: string;
   /** Which process prints the result; default the client. */
   reporter?: "server" | "client";
+  /**
+   * Whether the server also prints a JSON line (its CPU per unit of work),
+   * after the client's result; it joins the client's figures.
+   */
+  serverFigures?: boolean;
 }
 
 const pair = (variant: string, peerCase?: string): Variant => ({
@@ -163,9 +172,15 @@ const CASES: Case[] = [
     name: "concurrency",
     baseline: "raw",
     metric: "tripsPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor")],
+    variants: [pair("raw"), pair("ours"), pair("floor"), {
+      name: "node",
+      mode: "pair",
+      program: "node-server",
+      variant: "raw",
+    }],
     note:
-      "500 connections x 200 round trips: serve() vs a raw Deno.listen loop",
+      "500 connections x 200 round trips: serve() vs a raw Deno.listen loop; node: Node's net server run by Node, one socket.write per frame (the same Deno client for all); serverCpu: the server process's CPU per round trip in µs (lower is better)",
+    serverFigures: true,
   },
   {
     name: "udp",
@@ -258,9 +273,13 @@ function command(
   port?: number,
 ) {
   const rest = port === undefined ? [] : [String(port)];
-  if (variant.program === "node") {
+  if (
+    variant.program === "node" ||
+    (variant.program === "node-server" && role === "server")
+  ) {
+    const nodeRole = variant.program === "node" ? role : `${caseName}-${role}`;
     return new Deno.Command("node", {
-      args: [NODE_PEER, role, ...rest],
+      args: [NODE_PEER, nodeRole, ...rest],
       stdout: "piped",
       stderr: "inherit",
     });
@@ -348,12 +367,14 @@ async function runOnce(
     const client = command(variant, kase.name, "client", port).spawn();
     const cancelClient = killAfter(client, TIME_LIMIT_MS);
     try {
-      return await readUntil(
+      const result = await readUntil(
         kase.reporter === "server"
           ? serverLines
           : splitLines(client.stdout)[Symbol.asyncIterator](),
         parseResult,
       );
+      if (!kase.serverFigures) return result;
+      return { ...result, ...await readUntil(serverLines, parseResult) };
     } finally {
       await client.status;
       cancelClient();
@@ -418,11 +439,20 @@ if (import.meta.main) {
     for (const variant of kase.variants) {
       const values = results.get(variant.name)!.map((r) => r[kase.metric]);
       const ratios = values.map((v, i) => v / base[i]);
+      const cpu = kase.serverFigures
+        ? `  serverCpuMicrosPerTrip=${
+          format(
+            median(
+              results.get(variant.name)!.map((r) => r.serverCpuMicrosPerTrip),
+            ),
+          )
+        }`
+        : "";
       const line = `${kase.name.padEnd(13)} ${
         variant.name.padEnd(5)
       } median ${kase.metric}=${
         format(median(values))
-      }  ratio vs ${kase.baseline}: ${median(ratios).toFixed(2)}x`;
+      }  ratio vs ${kase.baseline}: ${median(ratios).toFixed(2)}x${cpu}`;
       summary.push(line);
     }
   }

@@ -514,6 +514,42 @@ async function echoClient(port: number): Promise<void> {
 
 // ---- concurrency: 500 connections x 200 round trips through one server ----
 
+/**
+ * Announces `port` and returns what prints the process's CPU (every thread)
+ * per round trip from then on: call it once every connection has ended.
+ */
+function announceMeasured(port: number): () => void {
+  announce(port);
+  const cpu = process.cpuUsage();
+  const main = mainThreadNanos();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    const trips = CONC_CONNECTIONS * CONC_TRIPS;
+    const mainMicros = (mainThreadNanos() - main) / 1000;
+    report({
+      serverCpuMicrosPerTrip: (used.user + used.system) / trips,
+      // Only where /proc may be read (run with --allow-all).
+      ...(Number.isNaN(mainMicros)
+        ? {}
+        : { serverMainMicrosPerTrip: mainMicros / trips }),
+    });
+  };
+}
+
+/**
+ * The JavaScript thread's time on a CPU in ns (Linux: schedstat), without the
+ * runtime's other threads (the compiler's, the garbage collector's); NaN
+ * where it cannot be read (Deno lets only --allow-all read /proc).
+ */
+function mainThreadNanos(): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/schedstat`);
+    return Number(text.split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
 async function concurrencyServer(): Promise<void> {
   const total = CONC_CONNECTIONS;
   let finished = 0;
@@ -523,12 +559,13 @@ async function concurrencyServer(): Promise<void> {
       for await (const frame of socket.frames()) await socket.sendFrame(frame);
       if (++finished === total) done.resolve();
     });
-    announce(server.addr.port);
+    const measured = announceMeasured(server.addr.port);
     await done.promise;
+    measured();
     await server.shutdown();
   } else if (variant === "floor") {
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    const measured = announceMeasured(listener.addr.port);
     const handle = async (conn: Deno.Conn) => {
       using _ = conn;
       const writer = new FloorWriter(conn);
@@ -544,9 +581,10 @@ async function concurrencyServer(): Promise<void> {
       handle(conn);
     }
     await done.promise;
+    measured();
   } else {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    announce(listener.addr.port);
+    const measured = announceMeasured(listener.addr.port);
     const handle = async (conn: Deno.Conn) => {
       try {
         await rawEcho(conn);
@@ -559,11 +597,12 @@ async function concurrencyServer(): Promise<void> {
       handle(await listener.accept());
     }
     await done.promise;
+    measured();
     listener.close();
   }
 }
 
-/** The same raw client for both servers: only the server differs. */
+/** The same raw client for every server: only the server differs. */
 async function concurrencyClient(port: number): Promise<void> {
   const payload = encoder.encode("y".repeat(32));
   const frame = rawFrame(payload);

@@ -1,15 +1,25 @@
-// Node baseline for the "small" case of bench/net.ts: 1,000,000 frames of 32
-// bytes, one socket.write per frame (what a Node user writes), received by a
-// hand-written length-prefix decoder.
+// Node baselines for bench/net.ts.
+//
+// "small": 1,000,000 frames of 32 bytes, one socket.write per frame (what a
+// Node user writes), received by a hand-written length-prefix decoder.
 //
 //   node bench/node_small.mjs server          prints "PORT <n>"
 //   node bench/node_small.mjs client PORT     prints {"seconds":..,"framesPerSecond":..}
+//
+// "concurrency": the server only (bench/net_peer.ts's raw client drives it):
+// 500 connections, each frame (4-byte big-endian length, payload) written
+// back as it arrives; once every connection has ended it prints the process's
+// CPU per round trip, as the Deno servers of that case do.
+//
+//   node bench/node_small.mjs concurrency-server   prints "PORT <n>", then {"serverCpuMicrosPerTrip":..}
 
 import net from "node:net";
 
 const SCALE = Number(process.env.SCALE ?? "1");
 const FRAMES = Math.max(1, Math.round(1_000_000 * SCALE));
 const PAYLOAD = 32;
+const CONC_CONNECTIONS = 500;
+const CONC_TRIPS = Math.max(1, Math.round(200 * SCALE));
 const [role, portArg] = process.argv.slice(2);
 
 if (role === "server") {
@@ -53,7 +63,40 @@ if (role === "server") {
       socket.destroy();
     });
   });
+} else if (role === "concurrency-server") {
+  let ended = 0;
+  let cpu;
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    let carry = Buffer.alloc(0);
+    socket.on("data", (chunk) => {
+      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      let offset = 0;
+      while (data.length - offset >= 4) {
+        const length = data.readUInt32BE(offset);
+        if (data.length - offset - 4 < length) break;
+        socket.write(data.subarray(offset, offset + 4 + length));
+        offset += 4 + length;
+      }
+      carry = data.subarray(offset);
+    });
+    socket.on("end", () => socket.end());
+    socket.on("close", () => {
+      if (++ended < CONC_CONNECTIONS) return;
+      const used = process.cpuUsage(cpu);
+      console.log(JSON.stringify({
+        serverCpuMicrosPerTrip: (used.user + used.system) /
+          (CONC_CONNECTIONS * CONC_TRIPS),
+      }));
+      server.close();
+    });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    cpu = process.cpuUsage();
+    console.log(`PORT ${server.address().port}`);
+  });
 } else {
-  console.error("usage: node bench/node_small.mjs server | client PORT");
+  console.error(
+    "usage: node bench/node_small.mjs server | client PORT | concurrency-server",
+  );
   process.exit(2);
 }

@@ -72,6 +72,54 @@ Deno.test("wait queue: an abort rejects with ECANCELED and the reason as cause; 
   assertEquals(queue.length, 0);
 });
 
+Deno.test("wait queue: after calls are served or leave, later calls keep call order and count", async () => {
+  const left: boolean[] = [];
+  const queue = new WaitQueue<number, number>((wasHead) => left.push(wasHead));
+  // Served one at a time (a socket's usual receive): the queue empties each time.
+  for (let i = 0; i < 3; i++) {
+    const call = queue.wait(i, {}, "test");
+    assertEquals([queue.length, queue.head], [1, i]);
+    queue.resolveHead(i * 10);
+    assertEquals(await call, i * 10);
+    assertEquals([queue.length, queue.head], [0, undefined]);
+  }
+  // The head served, then the last of those behind it leaves, then more join.
+  const a = queue.wait(1, {}, "test");
+  const b = queue.wait(2, {}, "test");
+  const timed = queue.wait(3, { timeout: 5 }, "test");
+  queue.resolveHead(10);
+  assertEquals(code(await rejection(timed)), "ETIMEDOUT");
+  assertEquals(left, [false]);
+  const c = queue.wait(4, {}, "test");
+  assertEquals([queue.length, queue.head], [2, 2]);
+  queue.resolveHead(20);
+  // The only call left leaves as the head: the queue is empty again.
+  const controller = new AbortController();
+  const d = queue.wait(5, { signal: controller.signal }, "test");
+  queue.resolveHead(40);
+  controller.abort();
+  assertEquals(code(await rejection(d)), "ECANCELED");
+  assertEquals(left, [false, true]);
+  assertEquals([queue.length, queue.head], [0, undefined]);
+  const e = queue.wait(6, {}, "test");
+  assertEquals(queue.head, 6);
+  queue.resolveHead(60);
+  assertEquals([await a, await b, await c, await e], [10, 20, 40, 60]);
+});
+
+Deno.test("wait queue: a queue that never empties keeps call order over many calls", async () => {
+  const queue = new WaitQueue<number, number>();
+  const calls = [queue.wait(0, {}, "test"), queue.wait(1, {}, "test")];
+  for (let i = 2; i < 1000; i++) {
+    queue.resolveHead(queue.head! * 10);
+    calls.push(queue.wait(i, {}, "test"));
+    assertEquals(queue.length, 2);
+  }
+  queue.resolveHead(9980);
+  queue.resolveHead(9990);
+  assertEquals(await Promise.all(calls), calls.map((_, i) => i * 10));
+});
+
 Deno.test("wait queue: close settles every call at once and disarms their timers", async () => {
   const queue = new WaitQueue<number, number>();
   const calls = [
