@@ -16,6 +16,9 @@
 // an idle or chatty connection holds 16 KiB, a busy one reads 64 KiB at a
 // time, and one that has received a frame over 16 KiB up to 256 KiB, so a
 // read holds several of them (a frame straddling two allocations is copied).
+// Frames of 64 KiB to 256 KiB get an allocation each, of their size (the
+// first read sized to the last frame): a read ends where its frame does,
+// and nothing is copied.
 // Not less than 16 KiB: a smaller read splits what arrived together, and
 // `recv(n)` would then return less than was there (an idle served connection
 // would cost ~15 KiB less: bench:net idle).
@@ -424,16 +427,22 @@ export class Reader implements ReadState {
       return;
     }
     const need = want.need(this);
+    const missing = Math.min(need - buffer.length, PREALLOCATE_MAX);
+    const large = need > LARGE_FRAME;
     // Any tail with a quarter of a read's room will do: a connection of small
-    // frames then fills one allocation with many of them.
+    // frames then fills one allocation with many of them. A large frame
+    // takes any tail it fits in: a fresh allocation would copy its head.
     const room = buffer.reserve(
-      Math.max(
-        this.#readSize / 4,
-        Math.min(need - buffer.length, PREALLOCATE_MAX),
-      ),
+      large ? missing : Math.max(this.#readSize / 4, missing),
     );
     this.#readRoom = room.length;
-    if (need > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
+    if (large) {
+      // Frames of a read or more: an allocation per frame, sized to it, so
+      // none straddles two (and none is copied).
+      this.#readLimit = need < MAX_READ
+        ? MAX_READ_LARGE_FRAMES
+        : Math.min(need, MAX_READ_LARGE_FRAMES);
+    }
     this.#reading = true;
     let read: Promise<number | null>;
     try {
