@@ -16,9 +16,6 @@
 // an idle or chatty connection holds 16 KiB, a busy one reads 64 KiB at a
 // time, and one that has received a frame over 16 KiB up to 256 KiB, so a
 // read holds several of them (a frame straddling two allocations is copied).
-// Frames of 64 KiB to 256 KiB get an allocation each, of their size (the
-// first read sized to the last frame): a read ends where its frame does,
-// and nothing is copied.
 // Not less than 16 KiB: a smaller read splits what arrived together, and
 // `recv(n)` would then return less than was there (an idle served connection
 // would cost ~15 KiB less: bench:net idle).
@@ -427,22 +424,16 @@ export class Reader implements ReadState {
       return;
     }
     const need = want.need(this);
-    const missing = Math.min(need - buffer.length, PREALLOCATE_MAX);
-    const large = need > LARGE_FRAME;
     // Any tail with a quarter of a read's room will do: a connection of small
-    // frames then fills one allocation with many of them. A large frame
-    // takes any tail it fits in: a fresh allocation would copy its head.
+    // frames then fills one allocation with many of them.
     const room = buffer.reserve(
-      large ? missing : Math.max(this.#readSize / 4, missing),
+      Math.max(
+        this.#readSize / 4,
+        Math.min(need - buffer.length, PREALLOCATE_MAX),
+      ),
     );
     this.#readRoom = room.length;
-    if (large) {
-      // Frames of a read or more: an allocation per frame, sized to it, so
-      // none straddles two (and none is copied).
-      this.#readLimit = need < MAX_READ
-        ? MAX_READ_LARGE_FRAMES
-        : Math.min(need, MAX_READ_LARGE_FRAMES);
-    }
+    if (need > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
     this.#reading = true;
     let read: Promise<number | null>;
     try {
