@@ -86,8 +86,8 @@ export class Reader implements ReadState {
   #direct: IntoBytes | undefined;
   /**
    * A `recvInto` that found nobody ahead and nothing buffered: its read goes
-   * straight into its target, outside the queue (the queue's layers cost
-   * more than a read that is all bookkeeping). Later calls queue behind it.
+   * straight into its target without a queue entry (a raw read loop pays
+   * for none). Later calls queue behind it; `close` rejects it first.
    */
   #fast: PromiseWithResolvers<number | null> | undefined;
   /** The fast call's target; EMPTY once it settles. */
