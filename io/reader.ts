@@ -8,7 +8,9 @@
 // the call at the head drives the reads. A call that times out or is aborted
 // leaves the queue, but the read it started stays in flight and its bytes go
 // into the buffer for whoever asks next: nothing is lost. Closing rejects
-// every waiting call at once.
+// every waiting call at once. A `recvInto` that can never give up, with
+// nobody ahead and nothing buffered, reads straight into its target without
+// joining the queue (#fast); calls after it queue behind it.
 //
 // Reads adapt their size to the traffic (like Netty's adaptive allocator): a
 // connection waiting for its next frame reads 1 KiB at a time (what an idle
@@ -24,7 +26,7 @@
 
 import { SocketError } from "../errors.ts";
 import { PREALLOCATE_MAX, ReadBuffer } from "../bytes/read_buffer.ts";
-import { KiB } from "../bytes/sizes.ts";
+import { EMPTY, KiB } from "../bytes/sizes.ts";
 import { DecodeDriver, incompleteFrame } from "../framing/decoder.ts";
 import type { Framing } from "../framing/types.ts";
 import { toSocketError } from "./runtime_errors.ts";
@@ -86,6 +88,14 @@ export class Reader implements ReadState {
   #reading = false;
   /** The call whose `target` the read in flight goes into, if it does. */
   #direct: IntoBytes | undefined;
+  /**
+   * A `recvInto` that found nobody ahead and nothing buffered: its read goes
+   * straight into its target without a queue entry (a raw read loop pays
+   * for none). Later calls queue behind it; `close` rejects it first.
+   */
+  #fast: PromiseWithResolvers<number | null> | undefined;
+  /** The fast call's target; EMPTY once it settles. */
+  #fastTarget: Uint8Array = EMPTY;
   #readAction = "receive";
   #eof = false;
   #error: SocketError | undefined;
@@ -146,7 +156,35 @@ export class Reader implements ReadState {
     if (target.length === 0) return Promise.resolve(0);
     const direct = options.signal === undefined &&
       (options.timeout ?? this.timeout) === undefined;
+    if (
+      direct && !this.#reading && this.#calls.length === 0 &&
+      this.buffer.length === 0 && this.#closed === undefined && !this.#eof &&
+      this.#error === undefined
+    ) {
+      return this.#readInto(target, action);
+    }
     return this.#receive(new IntoBytes(target, direct), options, action);
+  }
+
+  /** The fast `into`: one read into `target`, settled by #onFastRead. */
+  #readInto(target: Uint8Array, action: string): Promise<number | null> {
+    const fast = Promise.withResolvers<number | null>();
+    this.#fast = fast;
+    this.#fastTarget = target;
+    this.#readAction = action;
+    this.#startFastRead();
+    return fast.promise;
+  }
+
+  #startFastRead(): void {
+    this.#reading = true;
+    let read: Promise<number | null>;
+    try {
+      read = this.#source.read(this.#fastTarget);
+    } catch (error) {
+      return this.#onFastError(error);
+    }
+    read.then(this.#onFastRead, this.#onFastError);
   }
 
   /** Exactly `n` bytes; `EOF` if the stream ends first. */
@@ -200,7 +238,8 @@ export class Reader implements ReadState {
       // layers (the step a loop over small frames takes nearly every time).
       const driver = this.#driver;
       if (
-        this.#calls.length === 0 && driver !== undefined &&
+        this.#calls.length === 0 && this.#fast === undefined &&
+        driver !== undefined &&
         driver.framing === framing && this.#closed === undefined
       ) {
         try {
@@ -269,6 +308,10 @@ export class Reader implements ReadState {
     if (this.#closed) return;
     this.#closed = reason;
     this.#stopFrameClock();
+    // The fast call is ahead of every queued one.
+    const fast = this.#fast;
+    this.#fast = undefined;
+    fast?.reject(reason);
     this.#calls.close(reason);
   }
 
@@ -277,7 +320,7 @@ export class Reader implements ReadState {
     options: CallOptions,
     action: string,
   ): Promise<R> {
-    const first = this.#calls.length === 0;
+    const first = this.#calls.length === 0 && this.#fast === undefined;
     if (first) {
       // Nobody ahead: answer from the buffer if it can.
       try {
@@ -426,6 +469,35 @@ export class Reader implements ReadState {
       this.#adaptReadSize(n);
     }
     this.#serve();
+  };
+
+  readonly #onFastRead = (n: number | null): void => {
+    this.#reading = false;
+    const fast = this.#fast;
+    this.#fast = undefined;
+    if (n === null) {
+      this.#eof = true;
+    } else if (n > 0) {
+      this.#onProgress();
+    } else if (fast !== undefined) {
+      // Nothing read (a runtime may say so): the same call reads again.
+      this.#fast = fast;
+      return this.#startFastRead();
+    }
+    this.#fastTarget = EMPTY;
+    // Settled first: calls queued behind it settle after it.
+    fast?.resolve(n);
+    if (this.#calls.length > 0) this.#serve();
+  };
+
+  readonly #onFastError = (error: unknown): void => {
+    this.#reading = false;
+    this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
+    const fast = this.#fast;
+    this.#fast = undefined;
+    this.#fastTarget = EMPTY;
+    fast?.reject(this.#error);
+    if (this.#calls.length > 0) this.#serve();
   };
 
   readonly #onReadError = (error: unknown): void => {

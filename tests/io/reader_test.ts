@@ -469,6 +469,54 @@ Deno.test("frames(): every frame of a 1 MB stream of small frames stays valid un
   }
 });
 
+testOverTransports(
+  "frames(): large frames of mixed sizes (16 KiB to 400 KiB), split anywhere, each intact and unchanged until the end",
+  async (transport) => {
+    await using pair = await rawPair({}, undefined, transport);
+    // Sizes around the points where reads and allocations change: one read,
+    // a frame a byte either side of 64 KiB and 256 KiB, several of each.
+    const sizes = [
+      65536,
+      65536,
+      65536,
+      16 * KiB + 1,
+      65535,
+      65537,
+      65537,
+      262143,
+      262144,
+      262145,
+      400_000,
+      20_000,
+      65536,
+      65536,
+      100_000,
+      100_000,
+      65536,
+    ];
+    const frameOf = (i: number): Uint8Array => {
+      const bytes = new Uint8Array(sizes[i]);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = (i * 13 + j * 7) & 255;
+      return bytes;
+    };
+    const stream = concat(sizes.map((_, i) => encodeFrame(frameOf(i))));
+    const writing = writeInPieces(pair.raw, stream, 11, 70_000).then(() =>
+      pair.raw.closeWrite()
+    );
+    const kept: Uint8Array[] = [];
+    for await (const frame of pair.client.frames()) kept.push(frame);
+    await writing;
+    assertEquals(kept.map((frame) => frame.length), sizes);
+    for (let i = 0; i < kept.length; i++) {
+      assertEquals(
+        kept[i],
+        frameOf(i),
+        `frame ${i} changed after it was returned`,
+      );
+    }
+  },
+);
+
 Deno.test("frames(): breaking out of the loop leaves the socket open; recvFrame gets the next frame", async () => {
   await using pair = await socketPair();
   for (const word of ["a", "b", "c"]) await pair.client.sendFrame(utf8(word));

@@ -116,6 +116,90 @@ Deno.test("recvInto: close() rejects a call whose read goes straight into its ta
   await socketError(pending, "ECLOSED");
 });
 
+/** Records the order in which `calls` settle, by name. */
+function settleOrder(
+  calls: Record<string, Promise<unknown>>,
+): Promise<string[]> {
+  const order: string[] = [];
+  return Promise.all(
+    Object.entries(calls).map(([name, call]) =>
+      call.then(
+        () => order.push(name),
+        () => order.push(`${name} rejected`),
+      )
+    ),
+  ).then(() => order);
+}
+
+testOverTransports(
+  "recvInto straight into its target: later calls wait behind it and settle after it",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    const target = new Uint8Array(64);
+    // Nothing buffered, nobody ahead, no deadline: the read goes into target.
+    const into = pair.peer.recvInto(target);
+    const nothing = pair.peer.recvExactly(0);
+    const rest = pair.peer.recv();
+    assert(await isPending(nothing), "recvExactly(0) waits its turn");
+    const order = settleOrder({ into, nothing, rest });
+    await pair.client.send("abc");
+    await delay(20);
+    await pair.client.send("def");
+    assertEquals(await order, ["into", "nothing", "rest"]);
+    const n = (await into)!;
+    assertEquals(
+      text(target.subarray(0, n)) + text((await rest)!),
+      "abcdef".slice(0, n + (await rest)!.length),
+    );
+    assertEquals((await nothing).length, 0);
+  },
+);
+
+testOverTransports(
+  "recvInto straight into its target: the end of the stream reaches it, then the calls behind it",
+  async (transport) => {
+    await using pair = await socketPair({}, {}, transport);
+    const into = pair.peer.recvInto(new Uint8Array(8));
+    const frame = pair.peer.recvFrame();
+    const order = settleOrder({ into, frame });
+    await pair.client.closeWrite();
+    assertEquals(await order, ["into", "frame"]);
+    assertEquals(await into, null);
+    assertEquals(await frame, null);
+  },
+);
+
+Deno.test("recvInto straight into its target: close() settles it and the calls behind it at once, in order", async () => {
+  await using pair = await socketPair();
+  const into = pair.peer.recvInto(new Uint8Array(8));
+  const after = pair.peer.recvInto(new Uint8Array(8));
+  const timed = pair.peer.recv(16, { timeout: 60_000 });
+  const order = settleOrder({ into, after, timed });
+  pair.peer.close();
+  assertEquals(await order, [
+    "into rejected",
+    "after rejected",
+    "timed rejected",
+  ]);
+  await socketError(into, "ECLOSED");
+  await socketError(after, "ECLOSED");
+  await socketError(timed, "ECLOSED");
+});
+
+Deno.test("recvInto straight into its target: a call behind it that times out loses nothing", async () => {
+  await using pair = await socketPair();
+  const target = new Uint8Array(4);
+  const into = pair.peer.recvInto(target);
+  await socketError(pair.peer.recv(16, { timeout: 20 }), "ETIMEDOUT");
+  assert(await isPending(into));
+  await pair.client.send("wxyz");
+  await pair.client.send("more");
+  const n = (await into)!;
+  const got = text(target.subarray(0, n)) +
+    text(await pair.peer.recvExactly(8 - n));
+  assertEquals(got, "wxyzmore");
+});
+
 testOverTransports(
   "recvFrameBorrowed: the value changes after the next receive (the rule is real)",
   async (transport) => {
