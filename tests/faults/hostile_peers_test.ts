@@ -19,12 +19,14 @@ import { CA_CERT, CERT, FIXTURE_PATHS, KEY } from "../_helpers/transports.ts";
 export async function descriptors(pid: number = Deno.pid): Promise<number> {
   // Sockets only: the pipes of this very listing (and of other children)
   // come and go with the runtime's timing.
-  const { stdout, success } = await new Deno.Command("ls", {
+  const { stdout, code } = await new Deno.Command("ls", {
     args: ["-l", `/proc/${pid}/fd`],
     stdin: "null",
     stderr: "null",
   }).output();
-  assert(success, `cannot list /proc/${pid}/fd`);
+  // Status 1: a descriptor closed between ls's listing and its lstat (a
+  // minor problem to ls); the rest of the listing stands.
+  assert(code <= 1 && stdout.length > 0, `cannot list /proc/${pid}/fd`);
   return new TextDecoder().decode(stdout).split("\n")
     .filter((line) => line.includes("socket:[")).length;
 }
