@@ -108,16 +108,12 @@ export class DecoderStream<T> extends TransformStream<Uint8Array, T> {
  */
 const CHUNK_BYTES = 256 * KiB;
 /**
- * About how many bytes of values the writable side holds while the readable
- * side is not read, before writers wait (`writer.ready`, `pipeTo`): a
- * socket's default write buffer. Less makes more, smaller chunks, and fewer
- * frames a second (BENCHMARKS.md, "Figures behind the constants").
+ * About how many bytes of frames the stream holds while the readable side is
+ * not read, before writes wait (`writer.write`, `pipeTo`): a socket's
+ * default write buffer. Less makes more, smaller chunks, and fewer frames a
+ * second (BENCHMARKS.md, "Figures behind the constants").
  */
 const WRITABLE_HIGH_WATER = MiB;
-/** What a value counts toward WRITABLE_HIGH_WATER beyond its bytes: about a header. */
-const FRAME_OVERHEAD = 16;
-/** What a value without bytes of its own counts. */
-const OTHER_VALUE = KiB;
 /** The smallest chunk allocated. */
 const MIN_CHUNK = 4 * KiB;
 
@@ -190,9 +186,13 @@ export class EncoderStream<T> implements TransformStream<T, Uint8Array> {
       close: () => buffer.close(),
       abort: (reason) => buffer.abort(reason),
     }, {
-      highWaterMark: WRITABLE_HIGH_WATER,
+      // The buffer keeps its own count of bytes (a write waits above
+      // WRITABLE_HIGH_WATER); the stream's queue only holds values until
+      // they are encoded. A larger queue lets a pipe run ahead into it,
+      // which costs more than it saves (BENCHMARKS.md, Session 6).
+      highWaterMark: 1,
       // Called as each value is written, before it is queued.
-      size: (value) => buffer.count(value),
+      size: buffer.count,
     });
   }
 }
@@ -212,9 +212,8 @@ interface WaitingRead {
 class EncodeBuffer<T> {
   readonly #framing: Framing<T>;
   readonly #codec: Codec<T> | undefined;
-  /** Values written and not yet encoded (queued on the writable side), and their weight. */
+  /** Values written and not yet encoded (queued on the writable side). */
   #queued = 0;
-  #queuedWeight = 0;
   /** Finished chunks, oldest first. */
   #ready: Uint8Array[] = [];
   /** The chunk being gathered: `#open[0, #length)`. */
@@ -242,18 +241,14 @@ class EncodeBuffer<T> {
     this.#writable = controller;
   }
 
-  count(value: T): number {
-    const w = weight(value);
+  /** The writable side's size function: one more value queued. */
+  readonly count = (): number => {
     this.#queued++;
-    this.#queuedWeight += w;
-    return w;
-  }
+    return 1;
+  };
 
   write(value: T): Promise<void> | undefined {
-    if (this.#queued > 0) {
-      this.#queued--;
-      this.#queuedWeight -= weight(value);
-    }
+    if (this.#queued > 0) this.#queued--;
     try {
       this.#encode(value);
     } catch (error) {
@@ -351,9 +346,9 @@ class EncodeBuffer<T> {
     if (this.#length + n <= this.#open.length) return this.#open;
     if (this.#length > 0 && this.#length + n > CHUNK_BYTES) this.#finish();
     const length = this.#length;
-    // Sized for the values still queued, so a burst is usually one exact
-    // allocation; doubled when the estimate falls short.
-    const want = length + n + this.#queuedWeight;
+    // Sized for the values still queued, taken to be about this one's size,
+    // so a burst is usually one allocation; doubled when that falls short.
+    const want = length + n * (1 + this.#queued);
     const capacity = Math.max(
       length + n,
       Math.min(CHUNK_BYTES, Math.max(want, 2 * this.#open.length, MIN_CHUNK)),
@@ -438,15 +433,6 @@ class EncodeBuffer<T> {
     this.#holdTimer = undefined;
     this.#holding = false;
   }
-}
-
-/** What a value written to an EncoderStream counts toward its high-water mark. */
-function weight(value: unknown): number {
-  if (ArrayBuffer.isView(value)) return value.byteLength + FRAME_OVERHEAD;
-  // A message(): its body is most of it.
-  const body = (value as { body?: unknown } | null | undefined)?.body;
-  if (ArrayBuffer.isView(body)) return body.byteLength + OTHER_VALUE;
-  return OTHER_VALUE;
 }
 
 /** The longest wait between two looks at the reader's queue. */
