@@ -22,20 +22,29 @@ const CONC_CONNECTIONS = 500;
 const CONC_TRIPS = Math.max(1, Math.round(200 * SCALE));
 const [role, portArg] = process.argv.slice(2);
 
+/**
+ * Calls `onFrame` with each whole length-prefixed frame of `carry` followed
+ * by `chunk`; returns the bytes of the frame begun, to carry to the next chunk.
+ */
+function eachFrame(carry, chunk, onFrame) {
+  const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+  let offset = 0;
+  while (data.length - offset >= 4) {
+    const length = data.readUInt32BE(offset);
+    if (data.length - offset - 4 < length) break;
+    onFrame(data.subarray(offset, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return data.subarray(offset);
+}
+
 if (role === "server") {
   const server = net.createServer((socket) => {
     let frames = 0;
     let carry = Buffer.alloc(0);
+    const count = () => frames++;
     socket.on("data", (chunk) => {
-      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-      let offset = 0;
-      while (data.length - offset >= 4) {
-        const length = data.readUInt32BE(offset);
-        if (data.length - offset - 4 < length) break;
-        frames++;
-        offset += 4 + length;
-      }
-      carry = data.subarray(offset);
+      carry = eachFrame(carry, chunk, count);
       if (frames === FRAMES) {
         socket.end(Buffer.alloc(1));
         server.close();
@@ -68,16 +77,9 @@ if (role === "server") {
   let cpu;
   const server = net.createServer({ noDelay: true }, (socket) => {
     let carry = Buffer.alloc(0);
+    const echo = (frame) => socket.write(frame);
     socket.on("data", (chunk) => {
-      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-      let offset = 0;
-      while (data.length - offset >= 4) {
-        const length = data.readUInt32BE(offset);
-        if (data.length - offset - 4 < length) break;
-        socket.write(data.subarray(offset, offset + 4 + length));
-        offset += 4 + length;
-      }
-      carry = data.subarray(offset);
+      carry = eachFrame(carry, chunk, echo);
     });
     socket.on("end", () => socket.end());
     socket.on("close", () => {
