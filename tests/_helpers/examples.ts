@@ -2,8 +2,9 @@
 // example's header, pick free ports, and run an example as a child process
 // whose output lines can be awaited with a deadline.
 
-/** The project root: examples run from here, so deno.json applies. */
-export const ROOT: string = new URL("../..", import.meta.url).pathname;
+import { DenoChild, ROOT } from "./child.ts";
+
+export { ROOT };
 
 /** One `// Run: deno run FLAGS examples/NAME.ts ARGS` line of a header. */
 export interface RunLine {
@@ -92,18 +93,10 @@ export function freeUdpPort(): number {
 }
 
 /** A child `deno run` of an example; its stdout lines can be awaited. */
-export class ExampleProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  /** Every stdout line so far. */
+export class ExampleProcess extends DenoChild {
+  /** Every complete stdout line so far (and the last one once stdout ends). */
   readonly lines: string[] = [];
-  /** Stderr so far. */
-  stderr = "";
-  readonly #pumps: Promise<void>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #wake: (() => void) | undefined;
-  #stdoutDone = false;
-  #status: Deno.CommandStatus | undefined;
-  readonly argv: string[];
+  #pending = "";
 
   /**
    * Starts `deno run FLAGS SCRIPT ARGS` in the project root.
@@ -116,64 +109,18 @@ export class ExampleProcess implements AsyncDisposable {
     args: string[],
     options: { stdin?: "piped" | "null" } = {},
   ) {
-    this.argv = ["run", ...flags, script, ...args];
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: this.argv,
-      cwd: ROOT,
-      stdin: options.stdin ?? "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    }).spawn();
-    this.#stdin = options.stdin === "piped"
-      ? this.child.stdin.getWriter()
-      : undefined;
-    this.#pumps = Promise.all([this.#pumpStdout(), this.#pumpStderr()])
-      .then(() => {});
-    this.child.status.then((status) => this.#status = status);
+    super(flags, script, args, options);
   }
 
-  /** The child's process id. */
-  get pid(): number {
-    return this.child.pid;
+  protected override onStdout(text: string): void {
+    const parts = (this.#pending + text).split("\n");
+    this.#pending = parts.pop()!;
+    this.lines.push(...parts);
   }
 
-  /** The exit status, once the child has exited. */
-  get status(): Deno.CommandStatus | undefined {
-    return this.#status;
-  }
-
-  async #pumpStdout(): Promise<void> {
-    let pending = "";
-    try {
-      for await (
-        const text of this.child.stdout.pipeThrough(new TextDecoderStream())
-      ) {
-        const parts = (pending + text).split("\n");
-        pending = parts.pop()!;
-        this.lines.push(...parts);
-        this.#wake?.();
-      }
-    } finally {
-      if (pending !== "") this.lines.push(pending);
-      this.#stdoutDone = true;
-      this.#wake?.();
-    }
-  }
-
-  async #pumpStderr(): Promise<void> {
-    for await (
-      const text of this.child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      this.stderr += text;
-    }
-  }
-
-  /** What the child printed, for assertion messages. */
-  describe(): string {
-    return `deno ${this.argv.join(" ")}\n--- stdout ---\n${
-      this.lines.join("\n")
-    }\n--- stderr ---\n${this.stderr}`;
+  protected override onStdoutEnd(): void {
+    if (this.#pending !== "") this.lines.push(this.#pending);
+    this.#pending = "";
   }
 
   /**
@@ -182,87 +129,32 @@ export class ExampleProcess implements AsyncDisposable {
    * @returns The match.
    * @throws Error when the deadline passes or stdout ends first.
    */
-  async waitFor(
+  waitFor(
     pattern: RegExp,
     timeoutMs = 15_000,
     from = 0,
   ): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (let seen = from;;) {
-      for (; seen < this.lines.length; seen++) {
-        const match = this.lines[seen].match(pattern);
-        if (match) return match;
-      }
-      if (this.#stdoutDone) {
-        throw new Error(
-          `stdout ended before a line matched ${pattern}\n${this.describe()}`,
-        );
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(
-          `no line matched ${pattern} within ${timeoutMs} ms\n${this.describe()}`,
-        );
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        timer = setTimeout(resolve, left);
-      });
-      clearTimeout(timer);
-      this.#wake = undefined;
-    }
-  }
-
-  /** Writes `text` to the child's stdin. */
-  async write(text: string): Promise<void> {
-    await this.#stdin!.write(new TextEncoder().encode(text));
-  }
-
-  /** Closes the child's stdin (end of input). */
-  async closeStdin(): Promise<void> {
-    await this.#stdin?.close().catch(() => {});
-  }
-
-  /** Sends `signal` to the child, if it is still running. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.#status !== undefined) return;
-    try {
-      this.child.kill(signal);
-    } catch {
-      // It exited in the meantime.
-    }
+    let seen = from;
+    return this.until(
+      () => {
+        for (; seen < this.lines.length; seen++) {
+          const match = this.lines[seen].match(pattern);
+          if (match) return match;
+        }
+        return undefined;
+      },
+      timeoutMs,
+      `line matching ${pattern}`,
+      true,
+    );
   }
 
   /**
    * Waits for the child to exit and its output to be read, at most
    * `timeoutMs`; then kills it and throws.
    */
-  async exit(timeoutMs = 15_000): Promise<Deno.CommandStatus> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = setTimeout(() => resolve("late"), timeoutMs);
-    });
-    const outcome = await Promise.race([this.child.status, late]);
-    clearTimeout(timer);
-    if (outcome === "late") {
-      this.kill("SIGKILL");
-      await this.child.status;
-      await this.#pumps;
-      throw new Error(
-        `the child did not exit within ${timeoutMs} ms\n${this.describe()}`,
-      );
-    }
-    await this.#pumps;
-    return outcome;
-  }
-
-  /** Kills the child if it still runs, and waits for everything to end. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    this.kill("SIGKILL");
-    await this.child.status;
-    await this.#pumps;
+  exit(timeoutMs = 15_000): Promise<Deno.CommandStatus> {
+    return this.exited(timeoutMs);
   }
 }
 

@@ -2,7 +2,7 @@
 // project root), with the permission flags the README documents; its stdout
 // and stderr lines can be awaited with a deadline.
 
-import { ROOT } from "./examples.ts";
+import { type ChildOptions, DenoChild } from "./child.ts";
 
 /** The flags for loopback TCP (what `deno task wire` grants). */
 export const NET = ["--allow-net=127.0.0.1,[::1],localhost"];
@@ -17,82 +17,22 @@ export function unixFlags(path: string): string[] {
 }
 
 /** A running `wire`; dispose it to kill it and wait for it. */
-export class Wire implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly argv: string[];
-  stdout = "";
-  stderr = "";
-  #wake: (() => void) | undefined;
-  #done = false;
-  readonly #pumps: Promise<void>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  status: Deno.CommandStatus | undefined;
-
-  constructor(
-    flags: string[],
-    args: string[],
-    options: { stdin?: "piped" | "null"; env?: Record<string, string> } = {},
-  ) {
-    this.argv = ["run", ...flags, "cli.ts", ...args];
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: this.argv,
-      cwd: ROOT,
-      stdin: options.stdin ?? "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
-    }).spawn();
-    this.#stdin = options.stdin === "piped"
-      ? this.child.stdin.getWriter()
-      : undefined;
-    const pump = async (
-      stream: ReadableStream<Uint8Array>,
-      into: "stdout" | "stderr",
-    ) => {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        this[into] += text;
-        this.#wake?.();
-      }
-    };
-    this.#pumps = Promise.all([
-      pump(this.child.stdout, "stdout"),
-      pump(this.child.stderr, "stderr"),
-    ]).then(() => {
-      this.#done = true;
-      this.#wake?.();
-    });
-    this.child.status.then((s) => this.status = s);
-  }
-
-  describe(): string {
-    return `deno ${
-      this.argv.join(" ")
-    }\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+export class Wire extends DenoChild {
+  constructor(flags: string[], args: string[], options: ChildOptions = {}) {
+    super(flags, "cli.ts", args, options);
   }
 
   /** Waits until stdout or stderr (as `where` says) matches `pattern`. */
-  async waitFor(
+  waitFor(
     pattern: RegExp,
     where: "stdout" | "stderr" = "stderr",
     timeoutMs = 20_000,
   ): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = this[where].match(pattern);
-      if (match) return match;
-      const left = deadline - Date.now();
-      if (this.#done || left <= 0) {
-        throw new Error(
-          `${where} never matched ${pattern}\n${this.describe()}`,
-        );
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        timer = setTimeout(resolve, Math.min(left, 200));
-      });
-      clearTimeout(timer);
-    }
+    return this.until(
+      () => this[where].match(pattern) ?? undefined,
+      timeoutMs,
+      `${where} matching ${pattern}`,
+    );
   }
 
   /** The port in the "listening on HOST:PORT" (or similar) status line. */
@@ -103,48 +43,9 @@ export class Wire implements AsyncDisposable {
     return Number(match[1]);
   }
 
-  async write(text: string | Uint8Array): Promise<void> {
-    await this.#stdin!.write(
-      typeof text === "string" ? new TextEncoder().encode(text) : text,
-    );
-  }
-
-  async closeStdin(): Promise<void> {
-    await this.#stdin?.close().catch(() => {});
-  }
-
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.status !== undefined) return;
-    try {
-      this.child.kill(signal);
-    } catch { /* exited */ }
-  }
-
-  /** Waits for the exit (at most `timeoutMs`, then kills and throws). */
+  /** Waits for the exit (at most `timeoutMs`, then kills and throws): its code. */
   async exit(timeoutMs = 20_000): Promise<number> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((r) => {
-      timer = setTimeout(() => r("late"), timeoutMs);
-    });
-    const outcome = await Promise.race([this.child.status, late]);
-    clearTimeout(timer);
-    if (outcome === "late") {
-      this.kill("SIGKILL");
-      await this.child.status;
-      await this.#pumps;
-      throw new Error(
-        `wire did not exit in ${timeoutMs} ms\n${this.describe()}`,
-      );
-    }
-    await this.#pumps;
-    return outcome.code;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    this.kill("SIGKILL");
-    await this.child.status;
-    await this.#pumps;
+    return (await this.exited(timeoutMs)).code;
   }
 }
 
