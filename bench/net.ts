@@ -55,18 +55,16 @@ const both = (variant: string, peerCase: string): Variant => ({
   peerCase,
 });
 
+/** Every bulk case's variants: raw, ours, the floor, and the zero-copy receives. */
+const bulkVariants = () =>
+  ["raw", "ours", "floor", "into", "borrow"].map((name) => pair(name));
+
 const CASES: Case[] = [
   {
     name: "bulk",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [
-      pair("raw"),
-      pair("ours"),
-      pair("floor"),
-      pair("into"),
-      pair("borrow"),
-    ],
+    variants: bulkVariants(),
     note:
       "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read; into: recvInto one buffer; borrow: framesBorrowed()",
   },
@@ -136,13 +134,7 @@ const CASES: Case[] = [
     name: "bulk-tls",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [
-      pair("raw"),
-      pair("ours"),
-      pair("floor"),
-      pair("into"),
-      pair("borrow"),
-    ],
+    variants: bulkVariants(),
     note:
       "as bulk, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
   },
@@ -158,13 +150,7 @@ const CASES: Case[] = [
     name: "bulk-unix",
     baseline: "raw",
     metric: "mbPerSecond",
-    variants: [
-      pair("raw"),
-      pair("ours"),
-      pair("floor"),
-      pair("into"),
-      pair("borrow"),
-    ],
+    variants: bulkVariants(),
     note:
       "as bulk, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
   },

@@ -795,14 +795,19 @@ async function webstreamsClient(port: number): Promise<void> {
     // per value into a sink that packs frames into 64 KiB writes by hand.
     await payloadStream(payload).pipeTo(batchingSink(conn));
   } else {
-    const writer = conn.writable.getWriter();
-    const frame = rawFrame(payload);
-    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(frame);
-    writer.releaseLock();
+    await writeFramesToWritable(conn, payload);
   }
   await readExactly(conn, new Uint8Array(1));
   const seconds = (performance.now() - start) / 1000;
   report({ seconds, framesPerSecond: SMALL_FRAMES / seconds });
+}
+
+/** The raw sender of both webstreams cases: each encoded frame, one awaited write to `conn.writable`. */
+async function writeFramesToWritable(conn: Deno.Conn, payload: Uint8Array) {
+  const writer = conn.writable.getWriter();
+  const frame = rawFrame(payload);
+  for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(frame);
+  writer.releaseLock();
 }
 
 // ---- webstreams-write: the same frames, one awaited writer.write per value ----
@@ -843,10 +848,7 @@ async function webstreamsWriteClient(port: number): Promise<void> {
     await writer.close();
   } else {
     // The same loop writing each encoded frame straight to conn.writable.
-    const writer = conn.writable.getWriter();
-    const frame = rawFrame(payload);
-    for (let i = 0; i < SMALL_FRAMES; i++) await writer.write(frame);
-    writer.releaseLock();
+    await writeFramesToWritable(conn, payload);
   }
   await readExactly(conn, new Uint8Array(1));
   const seconds = (performance.now() - start) / 1000;
