@@ -34,6 +34,12 @@ interface Case {
   /** Which process prints the result; default the client. */
   reporter?: "server" | "client";
   /**
+   * Each variant's floor (bench/_floor.ts: what any code keeping the module's
+   * rules reaches), reported beside the baseline ratio; default: "ours"
+   * against "floor" where the case has one.
+   */
+  floors?: Record<string, string>;
+  /**
    * Whether the server also prints a JSON line (its CPU per unit of work),
    * after the client's result; it joins the client's figures.
    */
@@ -55,9 +61,17 @@ const both = (variant: string, peerCase: string): Variant => ({
   peerCase,
 });
 
-/** Every bulk case's variants: raw, ours, the floor, and the zero-copy receives. */
+/**
+ * Every bulk case's variants: raw, ours, the floor, the zero-copy receives
+ * and their floor ("floor-into": the floor's sender, which copies each frame
+ * as `sendFrame` must, and a raw receiver reading into one reused buffer).
+ */
 const bulkVariants = () =>
-  ["raw", "ours", "floor", "into", "borrow"].map((name) => pair(name));
+  ["raw", "ours", "floor", "into", "borrow", "floor-into"].map((name) =>
+    pair(name)
+  );
+/** The zero-copy receives against the floor of their rules, the rest against the default floor. */
+const bulkFloors = { ours: "floor", into: "floor-into", borrow: "floor-into" };
 
 const CASES: Case[] = [
   {
@@ -65,6 +79,7 @@ const CASES: Case[] = [
     baseline: "raw",
     metric: "mbPerSecond",
     variants: bulkVariants(),
+    floors: bulkFloors,
     note:
       "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read; into: recvInto one buffer; borrow: framesBorrowed()",
   },
@@ -135,6 +150,7 @@ const CASES: Case[] = [
     baseline: "raw",
     metric: "mbPerSecond",
     variants: bulkVariants(),
+    floors: bulkFloors,
     note:
       "as bulk, over TLS: connect/listen({ tls }) vs Deno.connectTls/Deno.listenTls",
   },
@@ -151,6 +167,7 @@ const CASES: Case[] = [
     baseline: "raw",
     metric: "mbPerSecond",
     variants: bulkVariants(),
+    floors: bulkFloors,
     note:
       "as bulk, over a Unix socket: connect/listen({ path }) vs raw Unix Deno.Conn",
   },
@@ -434,11 +451,20 @@ if (import.meta.main) {
           )
         }`
         : "";
+      const floorName = (kase.floors ??
+        (results.has("floor") ? { ours: "floor" } : {}))[variant.name];
+      const floor = floorName === undefined ? "" : `  vs ${floorName}: ${
+        median(
+          results.get(floorName)!.map((r, i) => values[i] / r[kase.metric]),
+        ).toFixed(2)
+      }x`;
       const line = `${kase.name.padEnd(13)} ${
         variant.name.padEnd(5)
       } median ${kase.metric}=${
         format(median(values))
-      }  ratio vs ${kase.baseline}: ${median(ratios).toFixed(2)}x${cpu}`;
+      }  ratio vs ${kase.baseline}: ${
+        median(ratios).toFixed(2)
+      }x${floor}${cpu}`;
       summary.push(line);
     }
   }

@@ -11,7 +11,9 @@
 // for small, batch and concurrency "floor" (bench/_floor.ts: the least code
 // that follows this module's rules, to show what the rules alone cost). The
 // bulk cases also run "into" (recvInto one reused buffer) and "borrow"
-// (framesBorrowed): the zero-copy receives.
+// (framesBorrowed): the zero-copy receives, and "floor-into", their floor: a
+// raw receiver into one reused buffer, fed by the floor's sender, which
+// copies each frame as `sendFrame` must.
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
 import process from "node:process";
@@ -216,6 +218,7 @@ async function bulkServer(): Promise<void> {
     using conn = await listener.accept();
     // The floor follows the rule that frames stay valid: every read goes
     // into fresh memory (of the size that measured fastest), nothing else.
+    // (floor-into receives as raw does: its rules are the sender's.)
     const fresh = variant === "floor";
     const size = fresh ? FLOOR_READ : BULK_FRAME;
     let buffer = new Uint8Array(size);
@@ -244,7 +247,9 @@ async function bulkClient(port: number): Promise<void> {
     const frame = rawFrame(payload);
     // The floor follows the rule that a send copies (the caller may reuse its
     // bytes once the send resolves): each frame is copied before its write.
-    const copy = variant === "floor" ? new Uint8Array(frame.length) : frame;
+    const copy = variant === "floor" || variant === "floor-into"
+      ? new Uint8Array(frame.length)
+      : frame;
     for (let i = 0; i < frames; i++) {
       if (copy !== frame) copy.set(frame);
       await writeAll(conn, copy);
