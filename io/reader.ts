@@ -8,9 +8,13 @@
 // the call at the head drives the reads. A call that times out or is aborted
 // leaves the queue, but the read it started stays in flight and its bytes go
 // into the buffer for whoever asks next: nothing is lost. Closing rejects
-// every waiting call at once. A `recvInto` that can never give up, with
-// nobody ahead and nothing buffered, reads straight into its target without
-// joining the queue (#fast); calls after it queue behind it.
+// every waiting call at once.
+//
+// A call that must wait but can never give up (no timeout, no signal, no
+// frame deadline) and has nobody ahead drives its reads itself, without a
+// queue entry (#fast), as a raw read loop does: a served connection's every
+// `frames()` step, and a `recvInto`, which then reads straight into its
+// target. Calls after it queue behind it.
 //
 // Reads adapt their size to the traffic (like Netty's adaptive allocator): a
 // connection waiting for its next frame reads 1 KiB at a time (what an idle
@@ -26,7 +30,7 @@
 
 import { SocketError } from "../errors.ts";
 import { PREALLOCATE_MAX, ReadBuffer } from "../bytes/read_buffer.ts";
-import { EMPTY, KiB } from "../bytes/sizes.ts";
+import { KiB } from "../bytes/sizes.ts";
 import { DecodeDriver, incompleteFrame } from "../framing/decoder.ts";
 import type { Framing } from "../framing/types.ts";
 import { toSocketError } from "./runtime_errors.ts";
@@ -89,13 +93,12 @@ export class Reader implements ReadState {
   /** The call whose `target` the read in flight goes into, if it does. */
   #direct: IntoBytes | undefined;
   /**
-   * A `recvInto` that found nobody ahead and nothing buffered: its read goes
-   * straight into its target without a queue entry (a raw read loop pays
-   * for none). Later calls queue behind it; `close` rejects it first.
+   * The call that drives its reads without a queue entry (see the file
+   * comment), and what it wants. Later calls queue behind it; `close`
+   * rejects it first.
    */
-  #fast: PromiseWithResolvers<number | null> | undefined;
-  /** The fast call's target; EMPTY once it settles. */
-  #fastTarget: Uint8Array = EMPTY;
+  #fast: PromiseWithResolvers<unknown> | undefined;
+  #fastWant: Want<unknown> | undefined;
   #readAction = "receive";
   #eof = false;
   #error: SocketError | undefined;
@@ -156,35 +159,7 @@ export class Reader implements ReadState {
     if (target.length === 0) return Promise.resolve(0);
     const direct = options.signal === undefined &&
       (options.timeout ?? this.timeout) === undefined;
-    if (
-      direct && !this.#reading && this.#calls.length === 0 &&
-      this.buffer.length === 0 && this.#closed === undefined && !this.#eof &&
-      this.#error === undefined
-    ) {
-      return this.#readInto(target, action);
-    }
     return this.#receive(new IntoBytes(target, direct), options, action);
-  }
-
-  /** The fast `into`: one read into `target`, settled by #onFastRead. */
-  #readInto(target: Uint8Array, action: string): Promise<number | null> {
-    const fast = Promise.withResolvers<number | null>();
-    this.#fast = fast;
-    this.#fastTarget = target;
-    this.#readAction = action;
-    this.#startFastRead();
-    return fast.promise;
-  }
-
-  #startFastRead(): void {
-    this.#reading = true;
-    let read: Promise<number | null>;
-    try {
-      read = this.#source.read(this.#fastTarget);
-    } catch (error) {
-      return this.#onFastError(error);
-    }
-    read.then(this.#onFastRead, this.#onFastError);
   }
 
   /** Exactly `n` bytes; `EOF` if the stream ends first. */
@@ -311,6 +286,7 @@ export class Reader implements ReadState {
     // The fast call is ahead of every queued one.
     const fast = this.#fast;
     this.#fast = undefined;
+    this.#fastWant = undefined;
     fast?.reject(reason);
     this.#calls.close(reason);
   }
@@ -321,6 +297,7 @@ export class Reader implements ReadState {
     action: string,
   ): Promise<R> {
     const first = this.#calls.length === 0 && this.#fast === undefined;
+    const timeout = options.timeout ?? this.timeout;
     if (first) {
       // Nobody ahead: answer from the buffer if it can.
       try {
@@ -329,8 +306,14 @@ export class Reader implements ReadState {
       } catch (error) {
         return Promise.reject(error);
       }
+      if (
+        timeout === undefined && options.signal === undefined &&
+        !this.#reading &&
+        (want.frame !== true || this.#frameTimeout === undefined)
+      ) {
+        return this.#receiveFast(want, action) as Promise<R>;
+      }
     }
-    const timeout = options.timeout ?? this.timeout;
     // Queued untyped: each call's own `want` produces what it resolves to.
     const promise = this.#calls.wait(
       want,
@@ -354,6 +337,41 @@ export class Reader implements ReadState {
     if (this.#error) throw this.#error;
     if (this.#eof) return want.end(this);
     return MORE;
+  }
+
+  /** Serves `want` without a queue entry: it reads until it can answer. */
+  #receiveFast(want: Want<unknown>, action: string): Promise<unknown> {
+    const fast = Promise.withResolvers<unknown>();
+    this.#fast = fast;
+    this.#fastWant = want;
+    this.#readAction = action;
+    this.#read(want, true);
+    return fast.promise;
+  }
+
+  /** After a read for the fast call: answers it, or reads again. */
+  #continueFast(): void {
+    const want = this.#fastWant;
+    // Closed meanwhile: `close` has rejected it.
+    if (want === undefined) return;
+    let result: unknown;
+    try {
+      result = this.#answer(want);
+    } catch (error) {
+      return this.#settleFast(error, true);
+    }
+    if (result === MORE) return this.#read(want, true);
+    this.#settleFast(result, false);
+  }
+
+  #settleFast(value: unknown, failed: boolean): void {
+    const fast = this.#fast;
+    this.#fast = undefined;
+    this.#fastWant = undefined;
+    if (failed) fast?.reject(value);
+    else fast?.resolve(value);
+    // Settled first: calls queued behind it settle after it.
+    if (this.#calls.length > 0) this.#serve();
   }
 
   /** Answers calls from the head while it can, then reads for the head. */
@@ -409,23 +427,31 @@ export class Reader implements ReadState {
     this.#frameTimer = undefined;
   }
 
-  /** Starts the one read, with room for at least `need` bytes in all. */
-  #read(want: Want<unknown>): void {
+  /**
+   * Starts the one read, for `want` (the fast call's, or the head's), with
+   * room for at least `need` bytes in all.
+   */
+  #read(want: Want<unknown>, fast = false): void {
+    this.#reading = true;
+    let read: Promise<number | null>;
+    try {
+      read = this.#source.read(this.#readTarget(want));
+    } catch (error) {
+      return fast ? this.#onFastError(error) : this.#onReadError(error);
+    }
+    if (fast) read.then(this.#onFastRead, this.#onFastError);
+    else read.then(this.#onRead, this.#onReadError);
+  }
+
+  /** Where the read for `want` goes: its own memory if it may, else the buffer. */
+  #readTarget(want: Want<unknown>): Uint8Array {
     const buffer = this.buffer;
     if (
       want instanceof IntoBytes && want.direct && buffer.length === 0
     ) {
       // Straight into the caller's memory: no copy, nothing allocated.
       this.#direct = want;
-      this.#reading = true;
-      let read: Promise<number | null>;
-      try {
-        read = this.#source.read(want.target);
-      } catch (error) {
-        return this.#onReadError(error);
-      }
-      read.then(this.#onRead, this.#onReadError);
-      return;
+      return want.target;
     }
     const need = want.need(this);
     const size = want.frame === true
@@ -439,14 +465,7 @@ export class Reader implements ReadState {
     );
     this.#readRoom = room.length;
     if (need > LARGE_FRAME) this.#readLimit = MAX_READ_LARGE_FRAMES;
-    this.#reading = true;
-    let read: Promise<number | null>;
-    try {
-      read = this.#source.read(room);
-    } catch (error) {
-      return this.#onReadError(error);
-    }
-    read.then(this.#onRead, this.#onReadError);
+    return room;
   }
 
   readonly #onRead = (n: number | null): void => {
@@ -473,31 +492,26 @@ export class Reader implements ReadState {
 
   readonly #onFastRead = (n: number | null): void => {
     this.#reading = false;
-    const fast = this.#fast;
-    this.#fast = undefined;
+    const direct = this.#direct;
+    this.#direct = undefined;
     if (n === null) {
       this.#eof = true;
     } else if (n > 0) {
       this.#onProgress();
-    } else if (fast !== undefined) {
-      // Nothing read (a runtime may say so): the same call reads again.
-      this.#fast = fast;
-      return this.#startFastRead();
+      // Into the caller's memory: that is its answer.
+      if (direct !== undefined) return this.#settleFast(n, false);
+      this.buffer.commit(n);
+      this.#adaptReadSize(n);
     }
-    this.#fastTarget = EMPTY;
-    // Settled first: calls queued behind it settle after it.
-    fast?.resolve(n);
-    if (this.#calls.length > 0) this.#serve();
+    // Nothing read (a runtime may say so): the same call reads again.
+    this.#continueFast();
   };
 
   readonly #onFastError = (error: unknown): void => {
     this.#reading = false;
+    this.#direct = undefined;
     this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
-    const fast = this.#fast;
-    this.#fast = undefined;
-    this.#fastTarget = EMPTY;
-    fast?.reject(this.#error);
-    if (this.#calls.length > 0) this.#serve();
+    this.#continueFast();
   };
 
   readonly #onReadError = (error: unknown): void => {

@@ -751,6 +751,44 @@ Deno.test("call order: frames() steps and recv calls interleave without taking e
   assertEquals(text((c as IteratorResult<Uint8Array>).value), "two");
 });
 
+Deno.test("call order: a recvFrame with no deadline reads for itself; a call behind it that times out loses nothing", async () => {
+  await using pair = await rawPair();
+  // Nobody ahead, nothing buffered, no deadline: it drives its own reads.
+  const frame = pair.client.recvFrame();
+  await socketError(pair.client.recv(16, { timeout: 20 }), "ETIMEDOUT");
+  assert(await isPending(frame), "the frame receive still waits");
+  const bytes = new Uint8Array([
+    ...encodeFrame(utf8("whole")),
+    ...utf8("tail"),
+  ]);
+  await trickle(pair.raw, bytes);
+  assertEquals(text((await within(frame, 2000, "recvFrame"))!), "whole");
+  const tail = await within(pair.client.recvExactly(4), 2000, "the tail");
+  assertEquals(text(tail), "tail");
+});
+
+Deno.test("call order: close() rejects a waiting recvFrame, then the calls behind it, at once", async () => {
+  await using pair = await rawPair();
+  const order: string[] = [];
+  const note = (name: string, call: Promise<unknown>) =>
+    call.then(() => order.push(name), () => order.push(`${name} rejected`));
+  const frame = pair.client.recvFrame();
+  const after = pair.client.recvFrame();
+  const timed = pair.client.recv(16, { timeout: 60_000 });
+  // Half a frame arrives first: the first call is inside its frame.
+  await writeAll(pair.raw, encodeFrame(utf8("never whole")).subarray(0, 6));
+  await delay(10);
+  const settled = Promise.all([
+    note("frame", frame),
+    note("after", after),
+    note("timed", timed),
+  ]);
+  pair.client.close();
+  await within(settled, 1000, "the three calls");
+  assertEquals(order, ["frame rejected", "after rejected", "timed rejected"]);
+  await socketError(frame, "ECLOSED");
+});
+
 // ---------------------------------------------------------------------------
 // 11. Per-call cancellation and timeouts lose nothing
 
