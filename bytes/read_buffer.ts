@@ -10,9 +10,11 @@
 // cost stays linear in the bytes.
 //
 // Fresh allocations are at least `minCapacity`, which a socket adapts to its
-// traffic (16 KiB to 64 KiB): large enough that a read rarely straddles the
-// end (a straddling frame's head is copied). A buffer that grew for one large
-// frame shrinks back once that frame is handed out.
+// traffic (1 KiB to 256 KiB): large enough that a read rarely straddles the
+// end (a straddling frame's head is copied). Memory lent out to its last byte
+// is followed by a larger allocation (up to 16 KiB), so a connection of small
+// frames allocates less often while an idle one stays small. A buffer that
+// grew for one large frame shrinks back once that frame is handed out.
 
 import { EMPTY, KiB, MiB } from "./sizes.ts";
 
@@ -21,6 +23,9 @@ import { EMPTY, KiB, MiB } from "./sizes.ts";
  * alone must not allocate what it announces (16 MiB by default).
  */
 export const PREALLOCATE_MAX: number = MiB;
+
+/** The most a buffer grows by being lent out (see #makeRoom). */
+const LENT_GROWTH_MAX = 16 * KiB;
 
 /**
  * A growable buffer of received bytes: appended at the tail, consumed from
@@ -167,8 +172,12 @@ export class ReadBuffer {
     if (fitsHalf && !this.#lent) {
       this.#bytes.copyWithin(0, this.#start, this.#end);
     } else {
+      // Memory lent out to the last byte: the traffic needs more than it
+      // had, so the next allocation is larger (a connection of small frames
+      // allocates less often; an idle one never gets here).
+      const grown = this.#lent ? Math.min(capacity * 2, LENT_GROWTH_MAX) : 0;
       const size = fitsHalf
-        ? Math.max(live + min, this.minCapacity)
+        ? Math.max(live + min, this.minCapacity, grown)
         : Math.max(live + min, capacity * 2, this.minCapacity);
       const fresh = new Uint8Array(size);
       fresh.set(this.#bytes.subarray(this.#start, this.#end));
