@@ -10,23 +10,22 @@
 // into the buffer for whoever asks next: nothing is lost. Closing rejects
 // every waiting call at once.
 //
-// A call that must wait but can never give up (no timeout, no signal, no
-// frame deadline) and has nobody ahead drives its reads itself, without a
-// queue entry (#fast), as a raw read loop does: a served connection's every
-// `frames()` step, and a `recvInto`, which then reads straight into its
-// target. Calls after it queue behind it.
+// A call that must wait but can never give up on its own (no timeout, no
+// signal; a frame deadline closes the socket) and has nobody ahead drives its
+// reads itself, without a queue entry (#fast), as a raw read loop does: a
+// served connection's every `frames()` step, and a `recvInto`, which then reads
+// straight into its target. Calls after it queue behind it.
 //
 // Reads adapt their size to the traffic (like Netty's adaptive allocator): a
 // connection waiting for its next frame reads 1 KiB at a time (what an idle
 // served connection keeps, as tokio's and Go's buffers stay small until data
 // needs more), a busy one up to 64 KiB, and one that has received a frame over
-// 16 KiB up to 256 KiB, so a read holds several of them (a frame straddling
-// two allocations is copied). Receives of bytes (`recv(n)`, `recvInto`) read
-// at least 16 KiB: a smaller read would split what arrived together, and
-// `recv(n)` would return less than was there. A frame is the same however
-// its bytes were split.
-// Small frames do better with 64 KiB than with more: every read goes into
-// fresh memory, and large allocations cost more than the reads they save.
+// 16 KiB up to 256 KiB, so a read holds several of them (a frame straddling two
+// allocations is copied). Receives of bytes (`recv(n)`, `recvInto`) read at
+// least 16 KiB: a smaller read would split what arrived together, and `recv(n)`
+// would return less than was there. A frame is the same however its bytes were
+// split. Small frames do better with 64 KiB than with more: every read goes
+// into fresh memory, and large allocations cost more than the reads they save.
 
 import { SocketError } from "../errors.ts";
 import { PREALLOCATE_MAX, ReadBuffer } from "../bytes/read_buffer.ts";
@@ -308,8 +307,7 @@ export class Reader implements ReadState {
       }
       if (
         timeout === undefined && options.signal === undefined &&
-        !this.#reading &&
-        (want.frame !== true || this.#frameTimeout === undefined)
+        !this.#reading
       ) {
         return this.#receiveFast(want, action) as Promise<R>;
       }
@@ -345,6 +343,7 @@ export class Reader implements ReadState {
     this.#fast = fast;
     this.#fastWant = want;
     this.#readAction = action;
+    this.#startFrameClock(want);
     this.#read(want, true);
     return fast.promise;
   }
@@ -360,7 +359,10 @@ export class Reader implements ReadState {
     } catch (error) {
       return this.#settleFast(error, true);
     }
-    if (result === MORE) return this.#read(want, true);
+    if (result === MORE) {
+      this.#startFrameClock(want);
+      return this.#read(want, true);
+    }
     this.#settleFast(result, false);
   }
 
@@ -370,6 +372,8 @@ export class Reader implements ReadState {
     this.#fastWant = undefined;
     if (failed) fast?.reject(value);
     else fast?.resolve(value);
+    // Bytes were taken: whatever is left starts a new frame's clock.
+    this.#stopFrameClock();
     // Settled first: calls queued behind it settle after it.
     if (this.#calls.length > 0) this.#serve();
   }
@@ -412,8 +416,9 @@ export class Reader implements ReadState {
       this.#frameTimer = undefined;
       // Still waiting for the same frame (a call that gave up left its
       // place to the next, which waits for the same bytes).
+      const waiting = this.#fastWant ?? this.#calls.head;
       if (
-        this.#closed === undefined && this.#calls.head?.frame === true &&
+        this.#closed === undefined && waiting?.frame === true &&
         this.buffer.length > 0
       ) {
         this.#onFrameTimeout(ms);

@@ -358,6 +358,24 @@ Deno.test("frameTimeout: a connect option and a property; the receive rejects wi
   client.frameTimeout = undefined;
 });
 
+Deno.test("frameTimeout: set while a frame receive already waits, it applies to the frame that receive waits for", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = await connect({
+    port: listener.addr.port,
+    framing: delimited(),
+  });
+  using conn = await listener.accept();
+  // No deadline of any kind when it was called.
+  const pending = client.recvFrame();
+  client.frameTimeout = 100;
+  await conn.write(utf8("never a whole li"));
+  const error = await within(rejection(pending), 2000, "the receive");
+  assert(
+    error instanceof SocketError && error.code === "ETIMEDOUT",
+    `${error}`,
+  );
+});
+
 const CORRUPT = `
 import os, socket, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
