@@ -12,9 +12,9 @@
 //
 // A call that must wait but can never give up on its own (no timeout, no
 // signal; a frame deadline closes the socket) and has nobody ahead drives its
-// reads itself, without a queue entry (#fast), as a raw read loop does: a
-// served connection's every `frames()` step, and a `recvInto`, which then reads
-// straight into its target. Calls after it queue behind it.
+// reads itself, without a queue entry (the fast call), as a raw read loop
+// does: a served connection's every `frames()` step, and a `recvInto`, which
+// then reads straight into its target. Calls after it queue behind it.
 //
 // Reads adapt their size to the traffic (like Netty's adaptive allocator): a
 // connection waiting for its next frame reads 1 KiB at a time (what an idle
@@ -96,8 +96,11 @@ export class Reader implements ReadState {
    * comment), and what it wants. Later calls queue behind it; `close`
    * rejects it first.
    */
-  #fast: PromiseWithResolvers<unknown> | undefined;
   #fastWant: Want<unknown> | undefined;
+  // Its promise's functions, not a `withResolvers` object: a served
+  // connection waiting for its next frame keeps them (bench:net idle).
+  #fastResolve: ((value: unknown) => void) | undefined;
+  #fastReject: ((error: unknown) => void) | undefined;
   #readAction = "receive";
   #eof = false;
   #error: SocketError | undefined;
@@ -212,7 +215,7 @@ export class Reader implements ReadState {
       // layers (the step a loop over small frames takes nearly every time).
       const driver = this.#driver;
       if (
-        this.#calls.length === 0 && this.#fast === undefined &&
+        this.#calls.length === 0 && this.#fastWant === undefined &&
         driver !== undefined &&
         driver.framing === framing && this.#closed === undefined
       ) {
@@ -283,10 +286,9 @@ export class Reader implements ReadState {
     this.#closed = reason;
     this.#stopFrameClock();
     // The fast call is ahead of every queued one.
-    const fast = this.#fast;
-    this.#fast = undefined;
-    this.#fastWant = undefined;
-    fast?.reject(reason);
+    const reject = this.#fastReject;
+    this.#fastWant = this.#fastResolve = this.#fastReject = undefined;
+    reject?.(reason);
     this.#calls.close(reason);
   }
 
@@ -295,7 +297,7 @@ export class Reader implements ReadState {
     options: CallOptions,
     action: string,
   ): Promise<R> {
-    const first = this.#calls.length === 0 && this.#fast === undefined;
+    const first = this.#calls.length === 0 && this.#fastWant === undefined;
     const timeout = options.timeout ?? this.timeout;
     if (first) {
       // Nobody ahead: answer from the buffer if it can.
@@ -339,13 +341,15 @@ export class Reader implements ReadState {
 
   /** Serves `want` without a queue entry: it reads until it can answer. */
   #receiveFast(want: Want<unknown>, action: string): Promise<unknown> {
-    const fast = Promise.withResolvers<unknown>();
-    this.#fast = fast;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.#fastResolve = resolve;
+      this.#fastReject = reject;
+    });
     this.#fastWant = want;
     this.#readAction = action;
     this.#startFrameClock(want);
     this.#read(want, true);
-    return fast.promise;
+    return promise;
   }
 
   /** After a read for the fast call: answers it, or reads again. */
@@ -367,11 +371,9 @@ export class Reader implements ReadState {
   }
 
   #settleFast(value: unknown, failed: boolean): void {
-    const fast = this.#fast;
-    this.#fast = undefined;
-    this.#fastWant = undefined;
-    if (failed) fast?.reject(value);
-    else fast?.resolve(value);
+    const settle = failed ? this.#fastReject : this.#fastResolve;
+    this.#fastWant = this.#fastResolve = this.#fastReject = undefined;
+    settle?.(value);
     // Bytes were taken: whatever is left starts a new frame's clock.
     this.#stopFrameClock();
     // Settled first: calls queued behind it settle after it.
