@@ -893,6 +893,7 @@ async function idleServer(): Promise<void> {
     if (++echoed === total) allIdle.resolve();
   };
   const before = await settledRss();
+  const heapBefore = Deno.memoryUsage();
   let stop: () => Promise<void>;
   if (variant === "ours") {
     const server = serve({ port: 0 }, async (socket) => {
@@ -937,7 +938,18 @@ async function idleServer(): Promise<void> {
   }
   await allIdle.promise;
   const after = await settledRss();
-  report({ kibPerConnection: (after - before) / 1024 / total });
+  // Beside RSS, where it went: live JavaScript objects (heapUsed), what V8
+  // reserved for them (heapTotal: its young generation's size varies with the
+  // allocation pattern, in steps of megabytes), ArrayBuffers (external).
+  const heapAfter = Deno.memoryUsage();
+  const perConnection = (key: "heapUsed" | "heapTotal" | "external") =>
+    (heapAfter[key] - heapBefore[key]) / 1024 / total;
+  report({
+    kibPerConnection: (after - before) / 1024 / total,
+    heapUsed: perConnection("heapUsed"),
+    heapTotal: perConnection("heapTotal"),
+    external: perConnection("external"),
+  });
   await stop();
 }
 
