@@ -214,9 +214,8 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
   readonly #options: ServeLoopOptions;
   /** Whether the StreamServer itself bounds connections (TLS). */
   readonly #tls: boolean;
+  /** Sockets whose handlers run; `#allReturned` resolves when none is left. */
   readonly #sockets = new Set<StreamSocket<T, A>>();
-  /** Handlers running; `#allReturned` resolves when it falls to 0. */
-  #running = 0;
   #allReturned: PromiseWithResolvers<void> | undefined;
   readonly #accepting: Promise<void>;
   readonly #finished: Promise<void>;
@@ -301,9 +300,8 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
       }
       this.#sockets.add(socket);
       if (idleTimeout !== undefined) socket.idleTimeout = idleTimeout;
-      // Counted, not kept: a task, a `finally` and a set entry per
-      // connection cost more than the count (bench:net idle).
-      this.#running++;
+      // No task kept per connection: its promise and a `finally` would cost
+      // more than the set entry that counts it (bench:net idle).
       this.#run(socket);
     }
   }
@@ -318,7 +316,7 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
         await socket[Symbol.asyncDispose]();
       } finally {
         this.#sockets.delete(socket);
-        if (--this.#running === 0) {
+        if (this.#sockets.size === 0) {
           this.#allReturned?.resolve();
           this.#allReturned = undefined;
         }
@@ -327,7 +325,7 @@ class ServedServer<T, A extends Deno.Addr> extends StreamServer<T, A> {
   }
 
   async #allHandlers(): Promise<void> {
-    while (this.#running > 0) {
+    while (this.#sockets.size > 0) {
       this.#allReturned ??= Promise.withResolvers();
       await this.#allReturned.promise;
     }
