@@ -487,13 +487,7 @@ export class Reader implements ReadState {
         return this.#serve();
       }
     }
-    if (n === null) {
-      this.#eof = true;
-    } else {
-      this.buffer.commit(n);
-      this.#onProgress();
-      this.#adaptReadSize(n);
-    }
+    this.#received(n);
     this.#serve();
   };
 
@@ -501,32 +495,43 @@ export class Reader implements ReadState {
     this.#reading = false;
     const direct = this.#direct;
     this.#direct = undefined;
-    if (n === null) {
-      this.#eof = true;
+    if (direct === undefined || n === null) {
+      this.#received(n);
     } else if (n > 0) {
       this.#onProgress();
       // Into the caller's memory: that is its answer.
-      if (direct !== undefined) return this.#settleFast(n, false);
-      this.buffer.commit(n);
-      this.#adaptReadSize(n);
+      return this.#settleFast(n, false);
     }
     // Nothing read (a runtime may say so): the same call reads again.
     this.#continueFast();
   };
 
   readonly #onFastError = (error: unknown): void => {
-    this.#reading = false;
-    this.#direct = undefined;
-    this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
+    this.#readFailed(error);
     this.#continueFast();
   };
 
   readonly #onReadError = (error: unknown): void => {
+    this.#readFailed(error);
+    this.#serve();
+  };
+
+  /** Takes in what a read into the buffer returned: bytes, or the end. */
+  #received(n: number | null): void {
+    if (n === null) {
+      this.#eof = true;
+      return;
+    }
+    this.buffer.commit(n);
+    this.#onProgress();
+    this.#adaptReadSize(n);
+  }
+
+  #readFailed(error: unknown): void {
     this.#reading = false;
     this.#direct = undefined;
     this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
-    this.#serve();
-  };
+  }
 
   /** Grows reads that came back full, shrinks ones that came back nearly empty. */
   #adaptReadSize(n: number): void {
