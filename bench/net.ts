@@ -64,20 +64,14 @@ const both = (variant: string, peerCase: string): Variant => ({
 /**
  * Every bulk case's variants: raw, ours, the floor, the zero-copy receives
  * and their floor ("floor-into": the floor's sender, which copies each frame
- * as `sendFrame` must, and a raw receiver reading into one reused buffer),
- * and "into-256k": "into" whose sender has a 256 KiB write buffer, not 1 MiB.
+ * as `sendFrame` must, and a raw receiver reading into one reused buffer).
  */
 const bulkVariants = () =>
-  ["raw", "ours", "floor", "into", "borrow", "floor-into", "into-256k"].map((
-    name,
-  ) => pair(name));
+  ["raw", "ours", "floor", "into", "borrow", "floor-into"].map((name) =>
+    pair(name)
+  );
 /** The zero-copy receives against the floor of their rules, the rest against the default floor. */
-const bulkFloors = {
-  ours: "floor",
-  into: "floor-into",
-  borrow: "floor-into",
-  "into-256k": "floor-into",
-};
+const bulkFloors = { ours: "floor", into: "floor-into", borrow: "floor-into" };
 
 const CASES: Case[] = [
   {

@@ -13,8 +13,7 @@
 // bulk cases also run "into" (recvInto one reused buffer) and "borrow"
 // (framesBorrowed): the zero-copy receives, and "floor-into", their floor: a
 // raw receiver into one reused buffer, fed by the floor's sender, which
-// copies each frame as `sendFrame` must; "into-256k" is "into" with a
-// sender whose highWaterMark is 256 KiB instead of 1 MiB.
+// copies each frame as `sendFrame` must.
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
 import process from "node:process";
@@ -187,7 +186,7 @@ const FLOOR_READ = Number(Deno.env.get("FLOOR_READ") ?? 64 * 1024);
 
 async function bulkServer(): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
-  if (variant === "into" || variant === "into-256k") {
+  if (variant === "into") {
     // The zero-copy receive: recvInto one reused buffer, as the raw loop does.
     await using server = listen(listenOptions());
     announce(portOf(server.addr));
@@ -239,16 +238,8 @@ async function bulkClient(port: number): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
   const payload = new Uint8Array(BULK_FRAME).fill(7);
   const start = performance.now();
-  if (
-    variant === "ours" || variant.startsWith("into") || variant === "borrow"
-  ) {
-    // into-256k: the same sender with a quarter of the default write buffer,
-    // so the kernel copies each frame soon after sendFrame did (in cache).
-    const highWaterMark = variant === "into-256k" ? 256 * 1024 : undefined;
-    await using socket = await connect({
-      ...connectOptions(port),
-      highWaterMark,
-    });
+  if (variant === "ours" || variant === "into" || variant === "borrow") {
+    await using socket = await connect(connectOptions(port));
     for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
     await socket.recvExactly(1);
   } else {
