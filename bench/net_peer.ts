@@ -467,8 +467,10 @@ async function echoServer(): Promise<void> {
   }
 }
 
-/** A raw echo loop: reads whole frames and writes each back. */
-/** The raw echo server's loop for one connection (also bench/_raw_worker.ts's). */
+/**
+ * The raw echo server's loop for one connection (also bench/_raw_worker.ts's):
+ * reads whole frames and writes each back.
+ */
 export async function rawEcho(conn: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
   let used = 0;
