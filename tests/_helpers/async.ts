@@ -85,3 +85,18 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error("Expected the promise to reject, but it resolved");
 }
+
+/** Records the order in which `calls` settle, by name. */
+export function settleOrder(
+  calls: Record<string, Promise<unknown>>,
+): Promise<string[]> {
+  const order: string[] = [];
+  return Promise.all(
+    Object.entries(calls).map(([name, call]) =>
+      call.then(
+        () => order.push(name),
+        () => order.push(`${name} rejected`),
+      )
+    ),
+  ).then(() => order);
+}

@@ -17,7 +17,13 @@ import {
   assertInstanceOf,
   concat,
 } from "../_helpers/assert.ts";
-import { delay, isPending, rejection, within } from "../_helpers/async.ts";
+import {
+  delay,
+  isPending,
+  rejection,
+  settleOrder,
+  within,
+} from "../_helpers/async.ts";
 import { KiB, MiB, text, utf8 } from "../_helpers/bytes.ts";
 import { runPython } from "../_helpers/python.ts";
 import {
@@ -769,23 +775,19 @@ Deno.test("call order: a recvFrame with no deadline reads for itself; a call beh
 
 Deno.test("call order: close() rejects a waiting recvFrame, then the calls behind it, at once", async () => {
   await using pair = await rawPair();
-  const order: string[] = [];
-  const note = (name: string, call: Promise<unknown>) =>
-    call.then(() => order.push(name), () => order.push(`${name} rejected`));
   const frame = pair.client.recvFrame();
   const after = pair.client.recvFrame();
   const timed = pair.client.recv(16, { timeout: 60_000 });
   // Half a frame arrives first: the first call is inside its frame.
   await writeAll(pair.raw, encodeFrame(utf8("never whole")).subarray(0, 6));
   await delay(10);
-  const settled = Promise.all([
-    note("frame", frame),
-    note("after", after),
-    note("timed", timed),
-  ]);
+  const order = settleOrder({ frame, after, timed });
   pair.client.close();
-  await within(settled, 1000, "the three calls");
-  assertEquals(order, ["frame rejected", "after rejected", "timed rejected"]);
+  assertEquals(await within(order, 1000, "the three calls"), [
+    "frame rejected",
+    "after rejected",
+    "timed rejected",
+  ]);
   await socketError(frame, "ECLOSED");
 });
 

@@ -4,7 +4,7 @@
 
 import { lengthPrefixed } from "../../mod.ts";
 import { assert, assertEquals, concat } from "../_helpers/assert.ts";
-import { delay, isPending } from "../_helpers/async.ts";
+import { delay, isPending, settleOrder } from "../_helpers/async.ts";
 import { text, utf8 } from "../_helpers/bytes.ts";
 import {
   rawPair,
@@ -115,21 +115,6 @@ Deno.test("recvInto: close() rejects a call whose read goes straight into its ta
   pair.peer.close();
   await socketError(pending, "ECLOSED");
 });
-
-/** Records the order in which `calls` settle, by name. */
-function settleOrder(
-  calls: Record<string, Promise<unknown>>,
-): Promise<string[]> {
-  const order: string[] = [];
-  return Promise.all(
-    Object.entries(calls).map(([name, call]) =>
-      call.then(
-        () => order.push(name),
-        () => order.push(`${name} rejected`),
-      )
-    ),
-  ).then(() => order);
-}
 
 testOverTransports(
   "recvInto straight into its target: later calls wait behind it and settle after it",
