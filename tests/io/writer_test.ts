@@ -327,6 +327,26 @@ Deno.test("writer: bytes at or over the high-water mark are not copied, and reso
   big.fill(0); // the caller's to reuse now
   assertEquals(sink.taken(), bytesFrom(0, 200));
 });
+Deno.test("writer: frames as large as the high-water mark reuse written buffers, not fresh memory each", async () => {
+  const buffers = new Set<ArrayBufferLike>();
+  let written = 0;
+  const sink: Sink = {
+    write(bytes) {
+      buffers.add(bytes.buffer);
+      written += bytes.length;
+      return delay(0).then(() => bytes.length);
+    },
+  };
+  const writer = writerOn(sink, 64 * KiB);
+  const payload = bytesFrom(0, 64 * KiB);
+  for (let i = 0; i < 40; i++) {
+    await writer.writeFrame(payload, lengthPrefixed());
+  }
+  await writer.flush();
+  assertEquals(written, 40 * (4 + 64 * KiB));
+  assert(buffers.size <= 3, `${buffers.size} write buffers for 40 frames`);
+});
+
 /** Sends 64 KiB chunks of the test stream until a send stays pending; the bytes accepted. */
 async function fillUntilBlocked(
   send: (chunk: Uint8Array) => Promise<void>,
