@@ -104,7 +104,8 @@ export class Reader implements ReadState {
   #readAction = "receive";
   #eof = false;
   #error: SocketError | undefined;
-  #closed: SocketError | undefined;
+  /** Set by `close`: its error, or the function that makes it when first needed. */
+  #closed: SocketError | (() => SocketError) | undefined;
   /** The driver of the framing last decoded with: it keeps a half-read frame's progress. */
   #driver: DecodeDriver<unknown> | undefined;
   #readSize = MIN_READ;
@@ -281,15 +282,21 @@ export class Reader implements ReadState {
   }
 
   /** Rejects every waiting and later call with `reason`. Safe to call again. */
-  close(reason: SocketError): void {
+  close(reason: SocketError | (() => SocketError)): void {
     if (this.#closed) return;
     this.#closed = reason;
     this.#stopFrameClock();
     // The fast call is ahead of every queued one.
     const reject = this.#fastReject;
     this.#fastWant = this.#fastResolve = this.#fastReject = undefined;
-    reject?.(reason);
-    this.#calls.close(reason);
+    if (reject !== undefined) reject(this.#closedError());
+    if (this.#calls.length > 0) this.#calls.close(this.#closedError());
+  }
+
+  /** The error calls fail with once closed. */
+  #closedError(): SocketError {
+    const closed = this.#closed!;
+    return typeof closed === "function" ? (this.#closed = closed()) : closed;
   }
 
   #receive<R>(
@@ -331,7 +338,7 @@ export class Reader implements ReadState {
 
   /** The answer to `want` from what is known now, or MORE. */
   #answer<R>(want: Want<R>): R | typeof MORE {
-    if (this.#closed) throw this.#closed;
+    if (this.#closed) throw this.#closedError();
     const result = want.take(this);
     if (result !== MORE) return result;
     if (this.#error) throw this.#error;
@@ -530,7 +537,9 @@ export class Reader implements ReadState {
   #readFailed(error: unknown): void {
     this.#reading = false;
     this.#direct = undefined;
-    this.#error ??= this.#closed ?? toSocketError(error, this.#readAction);
+    this.#error ??= this.#closed !== undefined
+      ? this.#closedError()
+      : toSocketError(error, this.#readAction);
   }
 
   /** Grows reads that came back full, shrinks ones that came back nearly empty. */

@@ -173,15 +173,17 @@ export class BufferedWriter {
   }
 
   /**
-   * Rejects every caller waiting for room or for a flush with `reason`, and
+   * Rejects every caller waiting for room or for a flush with `reason()`, and
    * keeps writing what was accepted: what `close()` does before its last
    * flush. A caller whose uncopied bytes are still being written is told
    * when they are (or when writing fails).
    */
-  abandonWaiters(reason: SocketError): void {
-    for (const waiter of this.#flushWaiters) waiter.resolvers.reject(reason);
+  abandonWaiters(reason: () => SocketError): void {
+    if (this.#flushWaiters.length === 0 && this.#drained === undefined) return;
+    const error = reason();
+    for (const waiter of this.#flushWaiters) waiter.resolvers.reject(error);
     this.#flushWaiters = [];
-    this.#drained?.reject(reason);
+    this.#drained?.reject(error);
     this.#drained = undefined;
   }
 

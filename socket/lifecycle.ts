@@ -31,8 +31,18 @@ export class Lifecycle {
   readonly conn: Deno.Conn;
   readonly reader: Reader;
   readonly writer: BufferedWriter;
-  /** The error every call fails with once the socket is closed. */
-  closed: SocketError | undefined;
+  /**
+   * The error every call fails with once the socket is closed. A plain
+   * `close()` makes it when first asked for: its stack costs more than the
+   * rest of a served connection's close, and most closes fail no call.
+   */
+  get closed(): SocketError | undefined {
+    return this.#closed ??= this.#closedPlainly
+      ? closedError("use socket")
+      : undefined;
+  }
+  #closed: SocketError | undefined;
+  #closedPlainly = false;
   cause: CloseCause | undefined;
   /** Whether this side has sent FIN (`closeWrite`). */
   writeClosed = false;
@@ -66,7 +76,7 @@ export class Lifecycle {
   set idleTimeout(ms: number | undefined) {
     this.#watch.stop();
     this.#idleTimeout = ms;
-    if (ms === undefined || this.closed !== undefined) return;
+    if (ms === undefined || this.isClosed) return;
     this.#watch.start(ms, () =>
       this.destroy(
         new SocketError(
@@ -91,9 +101,14 @@ export class Lifecycle {
    * written, and the connection closes once they are, or at the latest
    * after the linger, whatever the peer does.
    */
+  /** Whether calls now fail (`close`, `destroy`, or a TLS upgrade began). */
+  get isClosed(): boolean {
+    return this.#closedPlainly || this.#closed !== undefined;
+  }
+
   close(): void {
-    if (this.closed) return;
-    this.markClosed(closedError("use socket"));
+    if (this.isClosed) return;
+    this.markClosed();
     // Not "nothing queued": a write may still be in flight with nothing queued.
     const flushed = this.writer.flush();
     if (flushed === RESOLVED) return this.#closeConn();
@@ -111,17 +126,22 @@ export class Lifecycle {
     this.cause ??= cause;
     if (this.#connClosed) return;
     // After close(), the connection may still be open while it flushes.
-    if (this.closed === undefined) this.markClosed(reason);
+    if (!this.isClosed) this.markClosed(reason);
     this.writer.fail(this.closed ?? reason);
     this.#closeConn();
   }
 
-  /** Fails every pending and later call with `reason`; the connection stays open. */
-  markClosed(reason: SocketError): void {
-    this.closed = reason;
+  /**
+   * Fails every pending and later call with `reason` (by default `ECLOSED`,
+   * made once a call needs it); the connection stays open.
+   */
+  markClosed(reason?: SocketError): void {
+    if (reason === undefined) this.#closedPlainly = true;
+    else this.#closed = reason;
     this.cause ??= "caller";
-    this.reader.close(reason);
-    this.writer.abandonWaiters(reason);
+    const error = () => this.closed!;
+    this.reader.close(error);
+    this.writer.abandonWaiters(error);
     this.#watch.stop();
   }
 
