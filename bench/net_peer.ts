@@ -469,10 +469,13 @@ async function echoServer(): Promise<void> {
 
 /**
  * The raw echo server's loop for one connection (also bench/_raw_worker.ts's):
- * reads whole frames and writes each back.
+ * reads whole frames (up to `bufferSize` bytes) and writes each back.
  */
-export async function rawEcho(conn: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
+export async function rawEcho(
+  conn: Deno.Conn,
+  bufferSize = 64 * 1024,
+): Promise<void> {
+  const buffer = new Uint8Array(bufferSize);
   let used = 0;
   for (;;) {
     const n = await conn.read(buffer.subarray(used));
@@ -525,20 +528,23 @@ async function echoClient(port: number): Promise<void> {
  * Announces `port` and returns what prints the process's CPU (every thread)
  * per round trip from then on: call it once every connection has ended.
  */
-function announceMeasured(port: number): () => void {
+function announceMeasured(
+  port: number,
+  units = CONC_CONNECTIONS * CONC_TRIPS,
+  unit = "Trip",
+): () => void {
   announce(port);
   const cpu = process.cpuUsage();
   const main = mainThreadNanos();
   return () => {
     const used = process.cpuUsage(cpu);
-    const trips = CONC_CONNECTIONS * CONC_TRIPS;
     const mainMicros = (mainThreadNanos() - main) / 1000;
     report({
-      serverCpuMicrosPerTrip: (used.user + used.system) / trips,
+      [`serverCpuMicrosPer${unit}`]: (used.user + used.system) / units,
       // Only where /proc may be read (run with --allow-all).
       ...(Number.isNaN(mainMicros)
         ? {}
-        : { serverMainMicrosPerTrip: mainMicros / trips }),
+        : { [`serverMainMicrosPer${unit}`]: mainMicros / units }),
     });
   };
 }
@@ -625,6 +631,79 @@ async function concurrencyClient(port: number): Promise<void> {
   }));
   const seconds = (performance.now() - start) / 1000;
   report({ seconds, tripsPerSecond: CONC_CONNECTIONS * CONC_TRIPS / seconds });
+}
+
+// ---- connections: short connections, one round trip each ----
+// What a server of one request per connection pays per connection: the
+// accept, its handler's start and end, the close. The client keeps
+// SHORT_PARALLEL connections going; each sends one frame, reads its echo and
+// closes.
+
+const SHORT_CONNECTIONS = scaled(20_000);
+const SHORT_PARALLEL = 50;
+
+async function connectionsServer(): Promise<void> {
+  let finished = 0;
+  const done = Promise.withResolvers<void>();
+  const count = () => {
+    if (++finished === SHORT_CONNECTIONS) done.resolve();
+  };
+  const measure = (port: number) =>
+    announceMeasured(port, SHORT_CONNECTIONS, "Connection");
+  if (variant === "ours") {
+    const server = serve({ port: 0 }, async (socket) => {
+      for await (const frame of socket.frames()) await socket.sendFrame(frame);
+      count();
+    });
+    const measured = measure(server.addr.port);
+    await done.promise;
+    measured();
+    await server.shutdown();
+    return;
+  }
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const measured = measure(listener.addr.port);
+  const handle = async (conn: Deno.TcpConn) => {
+    try {
+      conn.setNoDelay(true);
+      if (variant === "floor") {
+        const writer = new FloorWriter(conn);
+        for await (const frame of new FloorReader(conn)) {
+          await writer.sendFrame(frame);
+        }
+        await writer.flush();
+      } else {
+        await rawEcho(conn, 1024);
+      }
+    } finally {
+      conn.close();
+      count();
+    }
+  };
+  for (let accepted = 0; accepted < SHORT_CONNECTIONS; accepted++) {
+    handle(await listener.accept());
+  }
+  await done.promise;
+  measured();
+}
+
+/** The same raw client for every server: only the server differs. */
+async function connectionsClient(port: number): Promise<void> {
+  const frame = rawFrame(encoder.encode("z".repeat(32)));
+  let opened = 0;
+  const worker = async () => {
+    const reply = new Uint8Array(frame.length);
+    while (opened < SHORT_CONNECTIONS) {
+      opened++;
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await rawRoundTrip(conn, frame, reply);
+      conn.close();
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: SHORT_PARALLEL }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  report({ seconds, connectionsPerSecond: SHORT_CONNECTIONS / seconds });
 }
 
 // ---- udp: 500,000 datagrams of 64 bytes one way ----
@@ -1135,6 +1214,7 @@ const cases: Record<string, [Side, ClientSide]> = {
   "bulk-unix": [bulkServer, bulkClient],
   "echo-unix": [echoServer, echoClient],
   concurrency: [concurrencyServer, concurrencyClient],
+  connections: [connectionsServer, connectionsClient],
   udp: [udpServer, udpClient],
   webstreams: [webstreamsServer, webstreamsClient],
   "webstreams-write": [webstreamsWriteServer, webstreamsWriteClient],

@@ -12,6 +12,11 @@
 // CPU per round trip, as the Deno servers of that case do.
 //
 //   node bench/node_small.mjs concurrency-server   prints "PORT <n>", then {"serverCpuMicrosPerTrip":..}
+//
+// "connections": the same echo server for 20,000 short connections, one
+// round trip each; it prints the CPU per connection.
+//
+//   node bench/node_small.mjs connections-server   prints "PORT <n>", then {"serverCpuMicrosPerConnection":..}
 
 import net from "node:net";
 
@@ -20,6 +25,7 @@ const FRAMES = Math.max(1, Math.round(1_000_000 * SCALE));
 const PAYLOAD = 32;
 const CONC_CONNECTIONS = 500;
 const CONC_TRIPS = Math.max(1, Math.round(200 * SCALE));
+const SHORT_CONNECTIONS = Math.max(1, Math.round(20_000 * SCALE));
 const [role, portArg] = process.argv.slice(2);
 
 /**
@@ -72,7 +78,9 @@ if (role === "server") {
       socket.destroy();
     });
   });
-} else if (role === "concurrency-server") {
+} else if (role === "concurrency-server" || role === "connections-server") {
+  const short = role === "connections-server";
+  const connections = short ? SHORT_CONNECTIONS : CONC_CONNECTIONS;
   let ended = 0;
   let cpu;
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -83,12 +91,14 @@ if (role === "server") {
     });
     socket.on("end", () => socket.end());
     socket.on("close", () => {
-      if (++ended < CONC_CONNECTIONS) return;
-      const used = process.cpuUsage(cpu);
-      console.log(JSON.stringify({
-        serverCpuMicrosPerTrip: (used.user + used.system) /
-          (CONC_CONNECTIONS * CONC_TRIPS),
-      }));
+      if (++ended < connections) return;
+      const micros = process.cpuUsage(cpu);
+      const used = micros.user + micros.system;
+      console.log(JSON.stringify(
+        short ? { serverCpuMicrosPerConnection: used / connections } : {
+          serverCpuMicrosPerTrip: used / (CONC_CONNECTIONS * CONC_TRIPS),
+        },
+      ));
       server.close();
     });
   });
@@ -98,7 +108,7 @@ if (role === "server") {
   });
 } else {
   console.error(
-    "usage: node bench/node_small.mjs server | client PORT | concurrency-server",
+    "usage: node bench/node_small.mjs server | client PORT | concurrency-server | connections-server",
   );
   process.exit(2);
 }
