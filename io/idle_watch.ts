@@ -47,6 +47,7 @@ export class IdleWatch {
 
   /** Stops watching. */
   stop(): void {
+    if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }

@@ -89,6 +89,8 @@ export class Lifecycle {
 
   /** Resolves once the runtime's connection is closed (or handed over). */
   get released(): Promise<void> {
+    // Closed at once (nothing left to write): what serve's handlers meet.
+    if (this.#released === undefined && this.#connClosed) return RESOLVED;
     if (this.#released === undefined) {
       this.#released = Promise.withResolvers();
       if (this.#connClosed) this.#released.resolve();

@@ -9,6 +9,7 @@ import {
 } from "../io/runtime_errors.ts";
 import { type CallOptions, WaitQueue } from "../io/wait_queue.ts";
 import { untilClosed } from "../io/iterate.ts";
+import { RESOLVED } from "../io/writer.ts";
 import { handshake } from "../transport/tls.ts";
 import type { SocketOptions, TlsListenOptions } from "../transport/options.ts";
 import { lifecycleOf, StreamSocket } from "./stream_socket.ts";
@@ -146,9 +147,12 @@ export class StreamServer<T = Uint8Array, A extends Deno.Addr = Deno.NetAddr>
     const waiting = this.#waiting.wait(undefined, options, "accept");
     // Next microtask: a close() right after accept() then never starts a
     // runtime accept, whose listener would release its port only later.
-    queueMicrotask(() => this.#pump());
+    // (A `then` costs less than the runtime's queueMicrotask.)
+    if (!this.#pumping) RESOLVED.then(this.#pumpLater);
     return waiting;
   }
+
+  readonly #pumpLater = (): void => void this.#pump();
 
   /**
    * Accepts while callers wait, one runtime accept at a time (the runtime
