@@ -54,6 +54,13 @@ const pair = (variant: string, peerCase?: string): Variant => ({
   variant,
   peerCase,
 });
+/** Node's net server run by Node (bench/node_small.mjs), driven by the case's Deno client. */
+const nodeServer: Variant = {
+  name: "node",
+  mode: "pair",
+  program: "node-server",
+  variant: "raw",
+};
 const both = (variant: string, peerCase: string): Variant => ({
   name: variant,
   mode: "both",
@@ -176,12 +183,7 @@ const CASES: Case[] = [
     name: "concurrency",
     baseline: "raw",
     metric: "tripsPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor"), {
-      name: "node",
-      mode: "pair",
-      program: "node-server",
-      variant: "raw",
-    }],
+    variants: [pair("raw"), pair("ours"), pair("floor"), nodeServer],
     note:
       "500 connections x 200 round trips: serve() vs a raw Deno.listen loop; node: Node's net server run by Node, one socket.write per frame (the same Deno client for all); serverCpu: the server process's CPU per round trip in µs (lower is better)",
     serverFigure: "serverCpuMicrosPerTrip",
@@ -190,12 +192,7 @@ const CASES: Case[] = [
     name: "connections",
     baseline: "raw",
     metric: "connectionsPerSecond",
-    variants: [pair("raw"), pair("ours"), pair("floor"), {
-      name: "node",
-      mode: "pair",
-      program: "node-server",
-      variant: "raw",
-    }],
+    variants: [pair("raw"), pair("ours"), pair("floor"), nodeServer],
     note:
       "20,000 short connections, 50 at a time, each one 32-byte framed round trip then closed (a server of one request per connection): serve() vs a raw Deno.listen loop reading into a 1 KiB buffer; floor: that loop with bench/_floor.ts's reader and writer; node: Node's net server run by Node; serverCpu: the server process's CPU per connection in µs (lower is better)",
     serverFigure: "serverCpuMicrosPerConnection",

@@ -37,9 +37,10 @@ export class Lifecycle {
    * rest of a served connection's close, and most closes fail no call.
    */
   get closed(): SocketError | undefined {
-    return this.#closed ??= this.#closedPlainly
-      ? closedError("use socket")
-      : undefined;
+    if (this.#closedPlainly && this.#closed === undefined) {
+      this.#closed = closedError("use socket");
+    }
+    return this.#closed;
   }
   #closed: SocketError | undefined;
   #closedPlainly = false;
@@ -87,13 +88,17 @@ export class Lifecycle {
       ));
   }
 
+  /** Whether calls now fail (`close`, `destroy`, or a TLS upgrade began). */
+  get isClosed(): boolean {
+    return this.#closedPlainly || this.#closed !== undefined;
+  }
+
   /** Resolves once the runtime's connection is closed (or handed over). */
   get released(): Promise<void> {
-    // Closed at once (nothing left to write): what serve's handlers meet.
-    if (this.#released === undefined && this.#connClosed) return RESOLVED;
     if (this.#released === undefined) {
+      // Closed at once (nothing left to write): what serve's handlers meet.
+      if (this.#connClosed) return RESOLVED;
       this.#released = Promise.withResolvers();
-      if (this.#connClosed) this.#released.resolve();
     }
     return this.#released.promise;
   }
@@ -103,11 +108,6 @@ export class Lifecycle {
    * written, and the connection closes once they are, or at the latest
    * after the linger, whatever the peer does.
    */
-  /** Whether calls now fail (`close`, `destroy`, or a TLS upgrade began). */
-  get isClosed(): boolean {
-    return this.#closedPlainly || this.#closed !== undefined;
-  }
-
   close(): void {
     if (this.isClosed) return;
     this.markClosed();
