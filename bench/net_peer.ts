@@ -563,56 +563,8 @@ function mainThreadNanos(): number {
   }
 }
 
-async function concurrencyServer(): Promise<void> {
-  const total = CONC_CONNECTIONS;
-  let finished = 0;
-  const done = Promise.withResolvers<void>();
-  if (variant === "ours") {
-    const server = serve({ port: 0 }, async (socket) => {
-      for await (const frame of socket.frames()) await socket.sendFrame(frame);
-      if (++finished === total) done.resolve();
-    });
-    const measured = announceMeasured(server.addr.port);
-    await done.promise;
-    measured();
-    await server.shutdown();
-  } else if (variant === "floor") {
-    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const measured = announceMeasured(listener.addr.port);
-    const handle = async (conn: Deno.Conn) => {
-      using _ = conn;
-      const writer = new FloorWriter(conn);
-      for await (const frame of new FloorReader(conn)) {
-        await writer.sendFrame(frame);
-      }
-      await writer.flush();
-      if (++finished === total) done.resolve();
-    };
-    for (let accepted = 0; accepted < total; accepted++) {
-      const conn = await listener.accept();
-      conn.setNoDelay(true);
-      handle(conn);
-    }
-    await done.promise;
-    measured();
-  } else {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const measured = announceMeasured(listener.addr.port);
-    const handle = async (conn: Deno.Conn) => {
-      try {
-        await rawEcho(conn);
-      } finally {
-        conn.close();
-        if (++finished === total) done.resolve();
-      }
-    };
-    for (let accepted = 0; accepted < total; accepted++) {
-      handle(await listener.accept());
-    }
-    await done.promise;
-    measured();
-    listener.close();
-  }
+function concurrencyServer(): Promise<void> {
+  return servedEcho(CONC_CONNECTIONS, announceMeasured, 64 * 1024);
 }
 
 /** The same raw client for every server: only the server differs. */
@@ -642,27 +594,45 @@ async function concurrencyClient(port: number): Promise<void> {
 const SHORT_CONNECTIONS = scaled(20_000);
 const SHORT_PARALLEL = 50;
 
-async function connectionsServer(): Promise<void> {
+function connectionsServer(): Promise<void> {
+  return servedEcho(
+    SHORT_CONNECTIONS,
+    (port) => announceMeasured(port, SHORT_CONNECTIONS, "Connection"),
+    1024,
+  );
+}
+
+/**
+ * The echo server of the concurrency and connections cases: serve() (ours),
+ * or an accept loop running the floor's reader and writer (floor) or
+ * `rawEcho` reading into `rawBuffer` bytes (raw), every connection with
+ * Nagle off as ours has. Returns once `total` connections have ended, after
+ * `announce` has announced the port and its returned function has reported
+ * the server's CPU.
+ */
+async function servedEcho(
+  total: number,
+  announce: (port: number) => () => void,
+  rawBuffer: number,
+): Promise<void> {
   let finished = 0;
   const done = Promise.withResolvers<void>();
   const count = () => {
-    if (++finished === SHORT_CONNECTIONS) done.resolve();
+    if (++finished === total) done.resolve();
   };
-  const measure = (port: number) =>
-    announceMeasured(port, SHORT_CONNECTIONS, "Connection");
   if (variant === "ours") {
     const server = serve({ port: 0 }, async (socket) => {
       for await (const frame of socket.frames()) await socket.sendFrame(frame);
       count();
     });
-    const measured = measure(server.addr.port);
+    const measured = announce(server.addr.port);
     await done.promise;
     measured();
     await server.shutdown();
     return;
   }
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const measured = measure(listener.addr.port);
+  const measured = announce(listener.addr.port);
   const handle = async (conn: Deno.TcpConn) => {
     try {
       conn.setNoDelay(true);
@@ -673,14 +643,14 @@ async function connectionsServer(): Promise<void> {
         }
         await writer.flush();
       } else {
-        await rawEcho(conn, 1024);
+        await rawEcho(conn, rawBuffer);
       }
     } finally {
       conn.close();
       count();
     }
   };
-  for (let accepted = 0; accepted < SHORT_CONNECTIONS; accepted++) {
+  for (let accepted = 0; accepted < total; accepted++) {
     handle(await listener.accept());
   }
   await done.promise;
