@@ -52,6 +52,19 @@ const COPY_LIMIT = 256 * KiB;
  */
 const MAX_WRITE = 256 * KiB;
 
+/**
+ * A write the sink took only part of leaves a remainder; one this small goes
+ * out with the next bytes instead of on its own. TLS takes at most 64 KiB a
+ * write, so each 64 KiB frame (65,540 bytes with its header) would otherwise
+ * cost a second write and a TLS record of 4 bytes.
+ */
+const CARRY_MAX = KiB;
+/**
+ * Open buffers this large (taken for frames over 64 KiB) keep CARRY_MAX bytes
+ * free at their front, where a remainder goes ahead of their bytes.
+ */
+const CARRY_BUFFER = 128 * KiB;
+
 /** Write buffers of idle writers, for the next writer that needs one. */
 const pool = new BufferPool(MiB);
 
@@ -83,6 +96,8 @@ export class BufferedWriter {
   /** Sealed segments, in order, before the open buffer. */
   #queue: Segment[] = [];
   #open: Uint8Array | undefined;
+  /** The open buffer's bytes: `#open[#openStart, #openLength)`. */
+  #openStart = 0;
   #openLength = 0;
   #openCapacity = MIN_OPEN_CAPACITY;
   /** Written buffers kept for reuse: up to `#highWaterMark` bytes, or one. */
@@ -201,7 +216,7 @@ export class BufferedWriter {
     this.#open = undefined;
     this.#free = [];
     this.#freeBytes = 0;
-    this.#openLength = this.#queued = 0;
+    this.#openStart = this.#openLength = this.#queued = 0;
   }
 
   /** Appends one frame; returns a promise when the bytes stay the caller's until written. */
@@ -259,7 +274,7 @@ export class BufferedWriter {
   #claim(n: number): Uint8Array {
     let open = this.#open;
     if (open === undefined || open.length - this.#openLength < n) {
-      if (this.#openLength > 0) {
+      if (this.#openLength > this.#openStart) {
         // Frames gathered faster than they left: batch more per write.
         if (this.#openCapacity < MAX_OPEN_CAPACITY) this.#openCapacity *= 2;
         this.#seal();
@@ -271,6 +286,11 @@ export class BufferedWriter {
       open = this.#takeFree(Math.max(n, this.#openCapacity)) ??
         pool.take(size) ?? new Uint8Array(size);
       this.#open = open;
+      this.#openStart =
+        this.#openLength =
+          open.length >= CARRY_BUFFER && open.length - n >= CARRY_MAX
+            ? CARRY_MAX
+            : 0;
     }
     this.#count(n);
     return open;
@@ -301,15 +321,15 @@ export class BufferedWriter {
   #seal(): void {
     const open = this.#open!;
     this.#queue.push({
-      bytes: open.subarray(0, this.#openLength),
+      bytes: open.subarray(this.#openStart, this.#openLength),
       reuse: open,
     });
     this.#open = undefined;
-    this.#openLength = 0;
+    this.#openStart = this.#openLength = 0;
   }
 
   #enqueue(segment: Segment): void {
-    if (this.#openLength > 0) this.#seal();
+    if (this.#openLength > this.#openStart) this.#seal();
     this.#queue.push(segment);
     this.#queued += segment.bytes.length;
     this.#acceptedTotal += segment.bytes.length;
@@ -370,14 +390,14 @@ export class BufferedWriter {
       this.#bytes = segment.bytes;
       this.#reuse = segment.reuse;
       this.#written = segment.written;
-    } else if (this.#openLength > 0) {
+    } else if (this.#openLength > this.#openStart) {
       // No Segment for the open buffer: an echo server batches one frame.
       const open = this.#open!;
-      this.#bytes = open.subarray(0, this.#openLength);
+      this.#bytes = open.subarray(this.#openStart, this.#openLength);
       this.#reuse = open;
       this.#written = undefined;
       this.#open = undefined;
-      this.#openLength = 0;
+      this.#openStart = this.#openLength = 0;
     } else {
       // Idle: the buffers go back to the pool.
       this.#writing = false;
@@ -386,6 +406,7 @@ export class BufferedWriter {
       if (this.#open !== undefined) {
         pool.give(this.#open);
         this.#open = undefined;
+        this.#openStart = this.#openLength = 0;
       }
       if (this.#freeBytes > 0) {
         for (const buffer of this.#free) pool.give(buffer);
@@ -424,7 +445,10 @@ export class BufferedWriter {
     this.#onProgress();
     this.#offset += n;
     if (this.#offset < this.#bytes.length) {
-      if (this.#error === undefined) return this.#writeSome();
+      if (this.#error === undefined) {
+        if (this.#carry()) return this.#writeNext();
+        return this.#writeSome();
+      }
       // Failed meanwhile (destroyed): the rest of this segment never leaves.
       this.#writing = false;
       this.#written?.reject(this.#error);
@@ -433,7 +457,7 @@ export class BufferedWriter {
     this.#written?.resolve();
     this.#wrote(this.#bytes.length, this.#reuse);
     if (
-      this.#queue.length === 0 && this.#openLength > 0 &&
+      this.#queue.length === 0 && this.#openLength > this.#openStart &&
       this.#flushWaiters.length === 0 && this.#drained === undefined &&
       this.#error === undefined
     ) {
@@ -445,6 +469,43 @@ export class BufferedWriter {
     }
     this.#writeNext();
   };
+
+  /**
+   * After a partial write: puts a small remainder of our own buffer in front
+   * of the next bytes (the next segment or the open buffer, in their free
+   * front), so it leaves in their write. Returns whether it did; the segment
+   * then counts as written.
+   */
+  #carry(): boolean {
+    const bytes = this.#bytes;
+    const reuse = this.#reuse;
+    const rest = bytes.length - this.#offset;
+    if (rest > CARRY_MAX || reuse === undefined) return false;
+    const next = this.#queue[0];
+    let into: Uint8Array;
+    let at: number;
+    if (next !== undefined) {
+      const front = next.reuse === undefined
+        ? 0
+        : next.bytes.byteOffset - next.reuse.byteOffset;
+      if (front < rest) return false;
+      at = front - rest;
+      into = next.reuse!;
+      next.bytes = into.subarray(at, front + next.bytes.length);
+    } else if (
+      this.#open !== undefined && this.#openLength > this.#openStart &&
+      this.#openStart >= rest
+    ) {
+      into = this.#open;
+      at = this.#openStart -= rest;
+    } else {
+      return false;
+    }
+    into.set(bytes.subarray(this.#offset), at);
+    this.#queued += rest;
+    this.#wrote(this.#offset, reuse);
+    return true;
+  }
 
   readonly #onWriteError = (error: unknown): void => {
     this.#writing = false;
@@ -464,6 +525,9 @@ export class BufferedWriter {
       // Nothing gathered meanwhile: the next frames go into the same memory
       // (an echo server's every reply).
       this.#open = reuse;
+      this.#openStart = this.#openLength = reuse.length >= CARRY_BUFFER
+        ? CARRY_MAX
+        : 0;
     } else if (
       // One is always kept: with a high-water mark under two buffers, frames
       // would otherwise each take fresh (cold) memory (3x slower for 64 KiB).

@@ -347,6 +347,87 @@ Deno.test("writer: frames as large as the high-water mark reuse written buffers,
   assert(buffers.size <= 3, `${buffers.size} write buffers for 40 frames`);
 });
 
+Deno.test("writer: a small remainder of a partial write leaves in front of the next frame, not in a write of its own", async () => {
+  const sink = new ScriptedSink();
+  const writer = writerOn(sink);
+  const framing = lengthPrefixed();
+  const first = bytesFrom(0, 64 * KiB);
+  const second = bytesFrom(7, 64 * KiB);
+  await writer.writeFrame(first, framing);
+  const call = await sink.call(0);
+  assertEquals(call.bytes, encodeLengthPrefixed(first));
+  await writer.writeFrame(second, framing); // gathers behind the write
+  const flushed = writer.flush();
+  call.complete(64 * KiB); // what TLS takes of one write: 4 bytes are left
+  const next = await sink.call(1);
+  assertEquals(
+    next.bytes,
+    concat([
+      encodeLengthPrefixed(first).subarray(64 * KiB),
+      encodeLengthPrefixed(second),
+    ]),
+  );
+  assert(await isPending(flushed), "flush resolved with bytes unwritten");
+  next.complete();
+  await flushed;
+  assertEquals(sink.calls.length, 2);
+  assertEquals(sink.taken(), concat([first, second].map(encodeLengthPrefixed)));
+});
+
+Deno.test("writer: into a sink that takes at most 64 KiB a write (as TLS does), 64 KiB frames cost one write each, not two", async () => {
+  const writes: number[] = [];
+  const taken: Uint8Array[] = [];
+  const sink: Sink = {
+    write(bytes) {
+      const n = Math.min(bytes.length, 64 * KiB);
+      writes.push(bytes.length);
+      taken.push(bytes.slice(0, n));
+      return delay(0).then(() => n);
+    },
+  };
+  const writer = writerOn(sink);
+  const frames = Array.from({ length: 40 }, (_, i) => bytesFrom(i, 64 * KiB));
+  for (const frame of frames) await writer.writeFrame(frame, lengthPrefixed());
+  await writer.flush();
+  assertEquals(concat(taken), concat(frames.map(encodeLengthPrefixed)));
+  // Each write carries the remainder forward: 40 frames of 65,540 bytes
+  // are 41 writes of at most 64 KiB (80 with a 4-byte write after each).
+  assert(writes.length <= 42, `${writes.length} writes for 40 frames`);
+});
+
+Deno.test("writer: large frames with small remainders carried forward arrive intact, whatever the sink takes", async () => {
+  const rng = new Rng(0xca77);
+  const sink = new ScriptedSink();
+  const writer = writerOn(sink, 512 * KiB);
+  const framing = lengthPrefixed();
+  const expected: Uint8Array[] = [];
+  const pending: Promise<void>[] = [];
+  let served = 0;
+  for (let step = 0; step < 60; step++) {
+    const body = bytesFrom(step, 60 * KiB + rng.int(8 * KiB));
+    pending.push(writer.writeFrame(body, framing));
+    expected.push(encodeLengthPrefixed(body));
+    while (served < sink.calls.length && rng.chance(0.6)) {
+      const call = sink.calls[served++];
+      // Often all but a few bytes (a remainder to carry), else anything.
+      const most = call.bytes.length - 1 -
+        rng.int(Math.min(2 * KiB, call.bytes.length - 1));
+      call.complete(
+        rng.chance(0.5) ? Math.max(1, most) : rng.range(1, call.bytes.length),
+      );
+    }
+  }
+  const flushed = writer.flush();
+  const total = expected.reduce((sum, bytes) => sum + bytes.length, 0);
+  for (let i = 0; i < total && sink.taken().length < total; i++) {
+    const call = await sink.call(served++);
+    call.complete(rng.range(1, call.bytes.length));
+  }
+  await flushed;
+  await Promise.all(pending);
+  assertEquals(sink.taken(), concat(expected));
+});
+
 /** Sends 64 KiB chunks of the test stream until a send stays pending; the bytes accepted. */
 async function fillUntilBlocked(
   send: (chunk: Uint8Array) => Promise<void>,
