@@ -11,6 +11,10 @@
 // caller is then awaiting something else. A sending loop so writes 1 KiB,
 // then 2, ... 64 KiB at a time instead of every second frame.
 //
+// The runtime may take part of a write (TLS takes at most 64 KiB). A small
+// remainder of our own buffer is then copied in front of the next bytes and
+// leaves with them, instead of in a write (and a TLS record) of its own.
+//
 // Bytes leave in the order they were accepted. Bytes the caller still owns
 // (large buffers, large frames of framings a user wrote) are queued
 // uncopied and their promise resolves once they are written.
