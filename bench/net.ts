@@ -72,12 +72,13 @@ const both = (variant: string, peerCase: string): Variant => ({
 /**
  * Every bulk case's variants: raw, ours, the floor, the zero-copy receives
  * and their floor ("floor-into": the floor's sender, which copies each frame
- * as `sendFrame` must, and a raw receiver reading into one reused buffer).
+ * as `sendFrame` must, and a raw receiver reading into one reused buffer),
+ * and "raw-into": the raw sender into `recvInto`, the receive alone.
  */
 const bulkVariants = () =>
-  ["raw", "ours", "floor", "into", "borrow", "floor-into"].map((name) =>
-    pair(name)
-  );
+  ["raw", "ours", "floor", "into", "borrow", "floor-into", "raw-into"].map((
+    name,
+  ) => pair(name));
 /** The zero-copy receives against the floor of their rules, the rest against the default floor. */
 const bulkFloors = { ours: "floor", into: "floor-into", borrow: "floor-into" };
 
@@ -89,7 +90,7 @@ const CASES: Case[] = [
     variants: bulkVariants(),
     floors: bulkFloors,
     note:
-      "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read; into: recvInto one buffer; borrow: framesBorrowed()",
+      "1 GiB in 64 KiB frames: sendFrame/frames() vs conn.write/conn.read; into: recvInto one buffer; borrow: framesBorrowed(); raw-into: the raw sender into recvInto",
   },
   {
     name: "small",

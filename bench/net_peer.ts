@@ -186,8 +186,9 @@ const FLOOR_READ = Number(Deno.env.get("FLOOR_READ") ?? 64 * 1024);
 
 async function bulkServer(): Promise<void> {
   const frames = BULK_BYTES / BULK_FRAME;
-  if (variant === "into") {
-    // The zero-copy receive: recvInto one reused buffer, as the raw loop does.
+  if (variant === "into" || variant === "raw-into") {
+    // The zero-copy receive: recvInto one reused buffer, as the raw loop does
+    // (raw-into: from the raw sender, which copies nothing).
     await using server = listen(listenOptions());
     announce(portOf(server.addr));
     await using socket = await server.accept();
