@@ -81,14 +81,12 @@ export class Reader implements ReadState {
   /** Runs while a frame receive waits for the rest of a frame begun. */
   #frameTimer: ReturnType<typeof setTimeout> | undefined;
   /** Calls waiting, in call order; the head drives the reads. A call that
-   * gives up leaves its read in flight for the next one. */
-  readonly #calls: WaitQueue<Want<unknown>, unknown> = new WaitQueue(
-    (wasHead) => {
-      // The next call may be answerable from what is buffered already.
-      if (wasHead && !this.#reading) this.#serve();
-    },
-  );
+   * gives up leaves its read in flight for the next one. Made when a call
+   * first waits (most connections only ever take the fast path). */
+  #calls: WaitQueue<Want<unknown>, unknown> = NO_CALLS;
   #reading = false;
+  /** Whether the read in flight is the fast call's. */
+  #readingFast = false;
   /** The call whose `target` the read in flight goes into, if it does. */
   #direct: IntoBytes | undefined;
   /**
@@ -321,6 +319,12 @@ export class Reader implements ReadState {
         return this.#receiveFast(want, action) as Promise<R>;
       }
     }
+    if (this.#calls === NO_CALLS) {
+      this.#calls = new WaitQueue((wasHead) => {
+        // The next call may be answerable from what is buffered already.
+        if (wasHead && !this.#reading) this.#serve();
+      });
+    }
     // Queued untyped: each call's own `want` produces what it resolves to.
     const promise = this.#calls.wait(
       want,
@@ -447,14 +451,14 @@ export class Reader implements ReadState {
    */
   #read(want: Want<unknown>, fast = false): void {
     this.#reading = true;
+    this.#readingFast = fast;
     let read: Promise<number | null>;
     try {
       read = this.#source.read(this.#readTarget(want));
     } catch (error) {
-      return fast ? this.#onFastError(error) : this.#onReadError(error);
+      return this.#onReadError(error);
     }
-    if (fast) read.then(this.#onFastRead, this.#onFastError);
-    else read.then(this.#onRead, this.#onReadError);
+    read.then(this.#onRead, this.#onReadError);
   }
 
   /** Where the read for `want` goes: its own memory if it may, else the buffer. */
@@ -482,7 +486,20 @@ export class Reader implements ReadState {
     return room;
   }
 
+  // One pair of callbacks for both kinds of read: each is a closure every
+  // socket keeps, and an idle server holds thousands of sockets.
   readonly #onRead = (n: number | null): void => {
+    if (this.#readingFast) this.#onFastRead(n);
+    else this.#onQueuedRead(n);
+  };
+
+  readonly #onReadError = (error: unknown): void => {
+    this.#readFailed(error);
+    if (this.#readingFast) this.#continueFast();
+    else this.#serve();
+  };
+
+  #onQueuedRead(n: number | null): void {
     this.#reading = false;
     const direct = this.#direct;
     if (direct !== undefined) {
@@ -496,9 +513,9 @@ export class Reader implements ReadState {
     }
     this.#received(n);
     this.#serve();
-  };
+  }
 
-  readonly #onFastRead = (n: number | null): void => {
+  #onFastRead(n: number | null): void {
     this.#reading = false;
     const direct = this.#direct;
     this.#direct = undefined;
@@ -511,17 +528,7 @@ export class Reader implements ReadState {
     }
     // Nothing read (a runtime may say so): the same call reads again.
     this.#continueFast();
-  };
-
-  readonly #onFastError = (error: unknown): void => {
-    this.#readFailed(error);
-    this.#continueFast();
-  };
-
-  readonly #onReadError = (error: unknown): void => {
-    this.#readFailed(error);
-    this.#serve();
-  };
+  }
 
   /** Takes in what a read into the buffer returned: bytes, or the end. */
   #received(n: number | null): void {
@@ -555,3 +562,5 @@ export class Reader implements ReadState {
 }
 
 const NO_OPTIONS: CallOptions = {};
+/** Every reader's queue until a call first waits in it: never waited on. */
+const NO_CALLS = new WaitQueue<Want<unknown>, unknown>();

@@ -373,11 +373,14 @@ export class BufferedWriter {
    */
   #gathering = false;
 
-  readonly #endGather = (): void => {
+  /** `#endGather` as a callback, made the first time a batch is held. */
+  #endGatherLater: (() => void) | undefined;
+
+  #endGather(): void {
     if (!this.#gathering) return;
     this.#gathering = false;
     if (this.#error === undefined) this.#writeNext();
-  };
+  }
 
   // The write in flight. The loop is driven by callbacks made once rather
   // than an async function: an echo server runs it once per reply, and a
@@ -468,7 +471,7 @@ export class BufferedWriter {
       // Only part of a buffer gathered during that write, and nobody waits
       // for it: let the caller add more.
       this.#gathering = true;
-      setImmediate(this.#endGather);
+      setImmediate(this.#endGatherLater ??= () => this.#endGather());
       return;
     }
     this.#writeNext();
