@@ -260,8 +260,23 @@ Deno.test("writer: bytes leave in the order they were accepted, whatever the wri
       call.complete(rng.range(1, call.bytes.length));
     }
   }
+  await drainInOrder(writer, sink, served, rng, expected, pending);
+});
+
+/**
+ * Flushes `writer`, completing the sink's writes from `served` on by random
+ * amounts, and checks that the sink took exactly `expected`, in order.
+ */
+async function drainInOrder(
+  writer: BufferedWriter,
+  sink: ScriptedSink,
+  served: number,
+  rng: Rng,
+  expected: Uint8Array[],
+  pending: Promise<void>[],
+): Promise<void> {
   const flushed = writer.flush();
-  // Drain: bounded by the bytes left (each completion takes at least one).
+  // Bounded by the bytes left (each completion takes at least one).
   const total = expected.reduce((sum, bytes) => sum + bytes.length, 0);
   for (let i = 0; i < total && sink.taken().length < total; i++) {
     const call = await sink.call(served++);
@@ -271,7 +286,7 @@ Deno.test("writer: bytes leave in the order they were accepted, whatever the wri
   await Promise.all(pending);
   assertEquals(sink.taken().length, total);
   assertEquals(sink.taken(), concat(expected));
-});
+}
 
 /** lengthPrefixed()'s default frame: a 4-byte big-endian length, then the body. */
 function encodeLengthPrefixed(body: Uint8Array): Uint8Array {
@@ -417,15 +432,7 @@ Deno.test("writer: large frames with small remainders carried forward arrive int
       );
     }
   }
-  const flushed = writer.flush();
-  const total = expected.reduce((sum, bytes) => sum + bytes.length, 0);
-  for (let i = 0; i < total && sink.taken().length < total; i++) {
-    const call = await sink.call(served++);
-    call.complete(rng.range(1, call.bytes.length));
-  }
-  await flushed;
-  await Promise.all(pending);
-  assertEquals(sink.taken(), concat(expected));
+  await drainInOrder(writer, sink, served, rng, expected, pending);
 });
 
 /** Sends 64 KiB chunks of the test stream until a send stays pending; the bytes accepted. */
