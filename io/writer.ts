@@ -289,15 +289,23 @@ export class BufferedWriter {
         : 2 ** Math.ceil(Math.log2(n));
       open = this.#takeFree(Math.max(n, this.#openCapacity)) ??
         pool.take(size) ?? new Uint8Array(size);
-      this.#open = open;
-      this.#openStart =
-        this.#openLength =
-          open.length >= CARRY_BUFFER && open.length - n >= CARRY_MAX
-            ? CARRY_MAX
-            : 0;
+      this.#setOpen(open, n);
     }
     this.#count(n);
     return open;
+  }
+
+  /**
+   * Makes `buffer` the open buffer, empty; a large one keeps a free front for
+   * a carried remainder when that still leaves room for `n` bytes.
+   */
+  #setOpen(buffer: Uint8Array, n: number): void {
+    this.#open = buffer;
+    this.#openStart =
+      this.#openLength =
+        buffer.length >= CARRY_BUFFER && buffer.length - n >= CARRY_MAX
+          ? CARRY_MAX
+          : 0;
   }
 
   /** Counts in `n` bytes just written at the end of the open buffer. */
@@ -492,12 +500,12 @@ export class BufferedWriter {
     let into: Uint8Array;
     let at: number;
     if (next !== undefined) {
-      const front = next.reuse === undefined
-        ? 0
-        : next.bytes.byteOffset - next.reuse.byteOffset;
+      // Only into our own buffer (bytes the caller owns have no free front).
+      if (next.reuse === undefined) return false;
+      const front = next.bytes.byteOffset - next.reuse.byteOffset;
       if (front < rest) return false;
+      into = next.reuse;
       at = front - rest;
-      into = next.reuse!;
       next.bytes = into.subarray(at, front + next.bytes.length);
     } else if (
       this.#open !== undefined && this.#openLength > this.#openStart &&
@@ -531,10 +539,7 @@ export class BufferedWriter {
     if (this.#open === undefined && reuse.length >= this.#openCapacity) {
       // Nothing gathered meanwhile: the next frames go into the same memory
       // (an echo server's every reply).
-      this.#open = reuse;
-      this.#openStart = this.#openLength = reuse.length >= CARRY_BUFFER
-        ? CARRY_MAX
-        : 0;
+      this.#setOpen(reuse, 0);
     } else if (
       // One is always kept: with a high-water mark under two buffers, frames
       // would otherwise each take fresh (cold) memory (3x slower for 64 KiB).
