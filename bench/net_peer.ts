@@ -608,12 +608,12 @@ function connectionsServer(): Promise<void> {
  * or an accept loop running the floor's reader and writer (floor) or
  * `rawEcho` reading into `rawBuffer` bytes (raw), every connection with
  * Nagle off as ours has. Returns once `total` connections have ended, after
- * `announce` has announced the port and its returned function has reported
- * the server's CPU.
+ * `startMeasuring` has announced the port and its returned function has
+ * reported the server's CPU.
  */
 async function servedEcho(
   total: number,
-  announce: (port: number) => () => void,
+  startMeasuring: (port: number) => () => void,
   rawBuffer: number,
 ): Promise<void> {
   let finished = 0;
@@ -626,14 +626,14 @@ async function servedEcho(
       for await (const frame of socket.frames()) await socket.sendFrame(frame);
       count();
     });
-    const measured = announce(server.addr.port);
+    const measured = startMeasuring(server.addr.port);
     await done.promise;
     measured();
     await server.shutdown();
     return;
   }
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const measured = announce(listener.addr.port);
+  const measured = startMeasuring(listener.addr.port);
   const handle = async (conn: Deno.TcpConn) => {
     try {
       conn.setNoDelay(true);
