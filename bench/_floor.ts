@@ -183,3 +183,103 @@ export class FloorReader implements AsyncIterableIterator<Uint8Array> {
     return then();
   }
 }
+
+/**
+ * The floor of `sendFrame` for large frames under the contract's default:
+ * each frame is copied (the caller may reuse its bytes at once) into a buffer
+ * of its own, and the send resolves at once while under a megabyte is queued;
+ * one write is in flight, a written buffer takes the next frame.
+ */
+export class QueuedFrameWriter {
+  static readonly HIGH_WATER = 1024 * 1024;
+  readonly #conn: Deno.Conn;
+  readonly #queue: Uint8Array[] = [];
+  readonly #free: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #drained: PromiseWithResolvers<void> | undefined;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  sendFrame(payload: Uint8Array): Promise<void> {
+    const size = 4 + payload.length;
+    let copy = this.#free.pop();
+    if (copy === undefined || copy.length < size) copy = new Uint8Array(size);
+    new DataView(copy.buffer).setUint32(0, payload.length);
+    copy.set(payload, 4);
+    this.#queue.push(copy.subarray(0, size));
+    this.#queued += size;
+    if (!this.#writing) this.#writeQueued();
+    if (this.#queued < QueuedFrameWriter.HIGH_WATER) return RESOLVED;
+    return (this.#drained ??= Promise.withResolvers()).promise;
+  }
+
+  /** Resolves once everything sent so far is written. */
+  async flush(): Promise<void> {
+    while (this.#writing) {
+      await (this.#drained ??= Promise.withResolvers()).promise;
+    }
+  }
+
+  async #writeQueued(): Promise<void> {
+    this.#writing = true;
+    for (let bytes; (bytes = this.#queue.shift()) !== undefined;) {
+      for (let offset = 0; offset < bytes.length;) {
+        offset += await this.#conn.write(bytes.subarray(offset));
+      }
+      this.#queued -= bytes.length;
+      this.#free.push(new Uint8Array(bytes.buffer));
+      if (this.#queued < QueuedFrameWriter.HIGH_WATER) {
+        this.#drained?.resolve();
+        this.#drained = undefined;
+      }
+    }
+    this.#writing = false;
+    this.#drained?.resolve();
+    this.#drained = undefined;
+  }
+}
+
+/**
+ * The floor of `recvInto`: the read goes straight into the caller's target,
+ * but each call has a promise of its own that `close()` can settle at once
+ * (a pending receive must not wait for the runtime's read to notice).
+ */
+export class FloorIntoReader {
+  readonly #conn: Deno.Conn;
+  #resolve: ((n: number | null) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  recvInto(target: Uint8Array): Promise<number | null> {
+    const promise = new Promise<number | null>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#conn.read(target).then(this.#onRead, this.#onError);
+    return promise;
+  }
+
+  /** What close() does first: settles the pending receive at once. */
+  abandon(): void {
+    this.#reject?.(new Error("closed"));
+    this.#resolve = this.#reject = undefined;
+  }
+
+  readonly #onRead = (n: number | null): void => {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(n);
+  };
+
+  readonly #onError = (error: unknown): void => {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(error);
+  };
+}

@@ -8,6 +8,7 @@
 //
 //   deno task bench:net                      # every case, 5 rounds
 //   deno task bench:net --cases echo,udp --rounds 3
+//   deno task bench:net --cases bulk-unix --variants into,floor-queued
 //   SCALE=0.1 deno task bench:net            # a tenth of the work, for a quick look
 
 import { parseArgs } from "@std/cli/parse-args";
@@ -76,11 +77,24 @@ const both = (variant: string, peerCase: string): Variant => ({
  * and "raw-into": the raw sender into `recvInto`, the receive alone.
  */
 const bulkVariants = () =>
-  ["raw", "ours", "floor", "into", "borrow", "floor-into", "raw-into"].map((
+  [
+    "raw",
+    "ours",
+    "floor",
+    "into",
+    "borrow",
+    "floor-into",
+    "floor-queued",
+    "raw-into",
+  ].map((
     name,
   ) => pair(name));
 /** The zero-copy receives against the floor of their rules, the rest against the default floor. */
-const bulkFloors = { ours: "floor", into: "floor-into", borrow: "floor-into" };
+const bulkFloors = {
+  ours: "floor",
+  into: "floor-queued",
+  borrow: "floor-queued",
+};
 
 const CASES: Case[] = [
   {
@@ -418,11 +432,14 @@ const format = (n: number) =>
   n >= 1000 ? Math.round(n).toLocaleString("en-US") : n.toPrecision(3);
 
 if (import.meta.main) {
-  const args: { cases?: string; rounds?: number } = parseArgs(Deno.args, {
-    string: ["cases"],
-    default: { rounds: 5 },
-  });
+  const args: { cases?: string; variants?: string; rounds?: number } =
+    parseArgs(Deno.args, {
+      string: ["cases", "variants"],
+      default: { rounds: 5 },
+    });
   const wanted = args.cases?.split(",") ?? CASES.map((c) => c.name);
+  // --variants: only these and the baseline (a floor is compared if it ran).
+  const only = args.variants?.split(",");
   const rounds = Number(args.rounds);
   console.log(
     `# ${
@@ -432,7 +449,13 @@ if (import.meta.main) {
     }, ${rounds} rounds`,
   );
   const summary: string[] = [];
-  for (const kase of CASES.filter((c) => wanted.includes(c.name))) {
+  for (const every of CASES.filter((c) => wanted.includes(c.name))) {
+    const kase = only === undefined ? every : {
+      ...every,
+      variants: every.variants.filter((v) =>
+        v.name === every.baseline || only.includes(v.name)
+      ),
+    };
     console.log(`\n## ${kase.name}: ${kase.note}`);
     const results = new Map<string, Record<string, number>[]>();
     for (let round = 1; round <= rounds; round++) {
@@ -463,11 +486,13 @@ if (import.meta.main) {
         : "";
       const floorName = (kase.floors ??
         (results.has("floor") ? { ours: "floor" } : {}))[variant.name];
-      const floor = floorName === undefined ? "" : `  vs ${floorName}: ${
-        median(
-          results.get(floorName)!.map((r, i) => values[i] / r[kase.metric]),
-        ).toFixed(2)
-      }x`;
+      const floor = !results.has(floorName!)
+        ? ""
+        : `  vs ${floorName}: ${
+          median(
+            results.get(floorName)!.map((r, i) => values[i] / r[kase.metric]),
+          ).toFixed(2)
+        }x`;
       const line = `${kase.name.padEnd(13)} ${
         variant.name.padEnd(5)
       } median ${kase.metric}=${

@@ -11,9 +11,11 @@
 // for small, batch and concurrency "floor" (bench/_floor.ts: the least code
 // that follows this module's rules, to show what the rules alone cost). The
 // bulk cases also run "into" (recvInto one reused buffer) and "borrow"
-// (framesBorrowed): the zero-copy receives, and "floor-into", their floor: a
-// raw receiver into one reused buffer, fed by the floor's sender, which
-// copies each frame as `sendFrame` must.
+// (framesBorrowed): the zero-copy receives, "floor-into": a raw receiver into
+// one reused buffer, fed by the floor's sender, which copies each frame as
+// `sendFrame` must, and "floor-queued", the floor of every rule the zero-copy
+// variants keep: frames copied and queued up to the default 1 MiB mark, and
+// each receive a promise of its own that close() can settle.
 // Every case does a fixed amount of work, scaled by the SCALE env var (default 1).
 
 import process from "node:process";
@@ -25,7 +27,12 @@ import {
   serve,
   serveWorkers,
 } from "../mod.ts";
-import { FloorReader, FloorWriter } from "./_floor.ts";
+import {
+  FloorIntoReader,
+  FloorReader,
+  FloorWriter,
+  QueuedFrameWriter,
+} from "./_floor.ts";
 import { DecoderStream, EncoderStream, lengthPrefixed } from "../framing.ts";
 import { logLine, startProxy } from "../cli/proxy.ts";
 import type { Server, Socket } from "../cli/endpoint.ts";
@@ -200,6 +207,19 @@ async function bulkServer(): Promise<void> {
       received += n;
     }
     await socket.send(new Uint8Array(1));
+  } else if (variant === "floor-queued") {
+    using listener = rawListen();
+    announce(portOf(listener.addr));
+    using conn = await listener.accept();
+    const reader = new FloorIntoReader(conn);
+    const target = new Uint8Array(BULK_FRAME);
+    const total = frames * (BULK_FRAME + 4);
+    for (let received = 0; received < total;) {
+      const n = await reader.recvInto(target);
+      if (n === null) throw new Error("unexpected end of stream");
+      received += n;
+    }
+    await conn.write(new Uint8Array(1));
   } else if (variant === "ours" || variant === "borrow") {
     await using server = listen(listenOptions());
     announce(portOf(server.addr));
@@ -243,6 +263,12 @@ async function bulkClient(port: number): Promise<void> {
     await using socket = await connect(connectOptions(port));
     for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
     await socket.recvExactly(1);
+  } else if (variant === "floor-queued") {
+    using conn = await rawConnect(port);
+    const writer = new QueuedFrameWriter(conn);
+    for (let i = 0; i < frames; i++) await writer.sendFrame(payload);
+    await writer.flush();
+    await conn.read(new Uint8Array(1));
   } else {
     using conn = await rawConnect(port);
     const frame = rawFrame(payload);
