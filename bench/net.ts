@@ -486,7 +486,7 @@ if (import.meta.main) {
         : "";
       const floorName = (kase.floors ??
         (results.has("floor") ? { ours: "floor" } : {}))[variant.name];
-      const floor = !results.has(floorName!)
+      const floor = floorName === undefined || !results.has(floorName)
         ? ""
         : `  vs ${floorName}: ${
           median(
