@@ -9,6 +9,7 @@
 //   deno task bench:net                      # every case, 5 rounds
 //   deno task bench:net --cases echo,udp --rounds 3
 //   deno task bench:net --cases bulk-unix --variants into,floor-queued
+//   BULK_WARMUP_MB=256 deno task bench:net --cases bulk   # steady state
 //   SCALE=0.1 deno task bench:net            # a tenth of the work, for a quick look
 
 import { parseArgs } from "@std/cli/parse-args";
@@ -289,7 +290,7 @@ const DENO_FLAGS = [
   // The workers case's workers load the library and their handler as files.
   `--allow-read=${new URL("..", import.meta.url).pathname},${UNIX_PATH}`,
   `--allow-write=${UNIX_PATH}`,
-  "--allow-env=SCALE,FLOOR_READ",
+  "--allow-env=SCALE,FLOOR_READ,BULK_WARMUP_MB",
   "--unstable-net",
   // The idle case measures memory after a garbage collection.
   "--v8-flags=--expose-gc",

@@ -43,6 +43,16 @@ const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 
 const BULK_BYTES = scaled(1024) * 1024 * 1024; // 1 GiB
 const BULK_FRAME = 64 * 1024;
+/**
+ * What every bulk variant sends untimed before the timed bytes: the env var
+ * BULK_WARMUP_MB, 0 by default (the timed bytes are then a fresh process's
+ * first, as in every earlier session). A process's first ~64 MiB of fresh
+ * read memory cost a page fault per page, and JIT tiers settle meanwhile, so
+ * with a warm-up the cases measure steady-state throughput instead
+ * (BENCHMARKS.md, Session 10).
+ */
+const BULK_WARMUP_BYTES = Number(Deno.env.get("BULK_WARMUP_MB") ?? 0) *
+  1024 * 1024;
 const SMALL_FRAMES = scaled(1_000_000);
 const SMALL_PAYLOAD = 32;
 const ECHO_TRIPS = scaled(100_000);
@@ -192,7 +202,7 @@ class RawFrameDecoder {
 const FLOOR_READ = Number(Deno.env.get("FLOOR_READ") ?? 64 * 1024);
 
 async function bulkServer(): Promise<void> {
-  const frames = BULK_BYTES / BULK_FRAME;
+  const frames = (BULK_WARMUP_BYTES + BULK_BYTES) / BULK_FRAME;
   if (variant === "into" || variant === "raw-into") {
     // The zero-copy receive: recvInto one reused buffer, as the raw loop does
     // (raw-into: from the raw sender, which copies nothing).
@@ -256,35 +266,74 @@ async function bulkServer(): Promise<void> {
 }
 
 async function bulkClient(port: number): Promise<void> {
-  const frames = BULK_BYTES / BULK_FRAME;
   const payload = new Uint8Array(BULK_FRAME).fill(7);
-  const start = performance.now();
-  if (variant === "ours" || variant === "into" || variant === "borrow") {
-    await using socket = await connect(connectOptions(port));
-    for (let i = 0; i < frames; i++) await socket.sendFrame(payload);
-    await socket.recvExactly(1);
-  } else if (variant === "floor-queued") {
-    using conn = await rawConnect(port);
-    const writer = new QueuedFrameWriter(conn);
-    for (let i = 0; i < frames; i++) await writer.sendFrame(payload);
-    await writer.flush();
-    await conn.read(new Uint8Array(1));
-  } else {
-    using conn = await rawConnect(port);
-    const frame = rawFrame(payload);
-    // The floor follows the rule that a send copies (the caller may reuse its
-    // bytes once the send resolves): each frame is copied before its write.
-    const copy = variant === "floor" || variant === "floor-into"
-      ? new Uint8Array(frame.length)
-      : frame;
-    for (let i = 0; i < frames; i++) {
-      if (copy !== frame) copy.set(frame);
-      await writeAll(conn, copy);
-    }
-    await readExactly(conn, new Uint8Array(1));
+  // Cold (no warm-up), connecting is timed too, as it always was.
+  let start = performance.now();
+  await using sender = await bulkSender(port, payload);
+  if (BULK_WARMUP_BYTES > 0) {
+    await sender.send(BULK_WARMUP_BYTES / BULK_FRAME);
+    start = performance.now();
   }
+  await sender.send(BULK_BYTES / BULK_FRAME);
+  await sender.finished();
   const seconds = (performance.now() - start) / 1000;
   report({ seconds, mbPerSecond: BULK_BYTES / 1e6 / seconds });
+}
+
+/** One bulk variant's sending side: `payload` as frames, `count` at a time. */
+interface BulkSender extends AsyncDisposable {
+  send(count: number): Promise<void>;
+  /** Resolves once the receiver has every frame (its one-byte reply). */
+  finished(): Promise<void>;
+}
+
+async function bulkSender(
+  port: number,
+  payload: Uint8Array,
+): Promise<BulkSender> {
+  if (variant === "ours" || variant === "into" || variant === "borrow") {
+    const socket = await connect(connectOptions(port));
+    return {
+      async send(count) {
+        for (let i = 0; i < count; i++) await socket.sendFrame(payload);
+      },
+      async finished() {
+        await socket.recvExactly(1);
+      },
+      [Symbol.asyncDispose]: () => socket[Symbol.asyncDispose](),
+    };
+  }
+  const conn = await rawConnect(port);
+  const closeConn = () => Promise.resolve(conn.close());
+  if (variant === "floor-queued") {
+    const writer = new QueuedFrameWriter(conn);
+    return {
+      async send(count) {
+        for (let i = 0; i < count; i++) await writer.sendFrame(payload);
+      },
+      async finished() {
+        await writer.flush();
+        await readExactly(conn, new Uint8Array(1));
+      },
+      [Symbol.asyncDispose]: closeConn,
+    };
+  }
+  const frame = rawFrame(payload);
+  // The floor follows the rule that a send copies (the caller may reuse its
+  // bytes once the send resolves): each frame is copied before its write.
+  const copy = variant === "floor" || variant === "floor-into"
+    ? new Uint8Array(frame.length)
+    : frame;
+  return {
+    async send(count) {
+      for (let i = 0; i < count; i++) {
+        if (copy !== frame) copy.set(frame);
+        await writeAll(conn, copy);
+      }
+    },
+    finished: () => readExactly(conn, new Uint8Array(1)),
+    [Symbol.asyncDispose]: closeConn,
+  };
 }
 
 // ---- small: 1,000,000 frames of 32 bytes one way ----
