@@ -9,10 +9,11 @@
 //   iteration receives 20,000 frames, so µs per frame = time / 20,000.
 //   Baseline: the floor's reader (bench/_floor.ts) over the same source.
 // - "recvInto, 64-byte target": the zero-copy receive with nothing buffered.
+//   Baseline: the floor's (a promise per call that close() could settle).
 
 import { Reader } from "../io/reader.ts";
 import { lengthPrefixed } from "../framing.ts";
-import { FloorReader } from "./_floor.ts";
+import { FloorIntoReader, FloorReader } from "./_floor.ts";
 
 const FRAMES = 20_000;
 const frame = new Uint8Array(36);
@@ -57,7 +58,20 @@ Deno.bench("frames(), one frame per read: ours", {
   expect(count);
 });
 
-Deno.bench("recvInto, 64-byte target", async () => {
+Deno.bench("recvInto, 64-byte target: the floor", {
+  group: "recvInto",
+  baseline: true,
+}, async () => {
+  const reader = new FloorIntoReader(scriptedSource());
+  const target = new Uint8Array(64);
+  let count = 0;
+  while ((await reader.recvInto(target)) !== null) count++;
+  expect(count);
+});
+
+Deno.bench("recvInto, 64-byte target: ours", {
+  group: "recvInto",
+}, async () => {
   const reader = new Reader(scriptedSource(), noProgress);
   const target = new Uint8Array(64);
   let count = 0;
