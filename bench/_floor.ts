@@ -184,6 +184,9 @@ export class FloorReader implements AsyncIterableIterator<Uint8Array> {
   }
 }
 
+/** The contract's default high-water mark, which QueuedFrameWriter keeps. */
+const QUEUED_HIGH_WATER = 1024 * 1024;
+
 /**
  * The floor of `sendFrame` for large frames under the contract's default:
  * each frame is copied (the caller may reuse its bytes at once) into a buffer
@@ -191,7 +194,6 @@ export class FloorReader implements AsyncIterableIterator<Uint8Array> {
  * one write is in flight, a written buffer takes the next frame.
  */
 export class QueuedFrameWriter {
-  static readonly HIGH_WATER = 1024 * 1024;
   readonly #conn: Deno.Conn;
   readonly #queue: Uint8Array[] = [];
   readonly #free: Uint8Array[] = [];
@@ -212,7 +214,7 @@ export class QueuedFrameWriter {
     this.#queue.push(copy.subarray(0, size));
     this.#queued += size;
     if (!this.#writing) this.#writeQueued();
-    if (this.#queued < QueuedFrameWriter.HIGH_WATER) return RESOLVED;
+    if (this.#queued < QUEUED_HIGH_WATER) return RESOLVED;
     return (this.#drained ??= Promise.withResolvers()).promise;
   }
 
@@ -231,7 +233,7 @@ export class QueuedFrameWriter {
       }
       this.#queued -= bytes.length;
       this.#free.push(new Uint8Array(bytes.buffer));
-      if (this.#queued < QueuedFrameWriter.HIGH_WATER) {
+      if (this.#queued < QUEUED_HIGH_WATER) {
         this.#drained?.resolve();
         this.#drained = undefined;
       }
