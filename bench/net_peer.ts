@@ -201,6 +201,20 @@ class RawFrameDecoder {
  */
 const FLOOR_READ = Number(Deno.env.get("FLOOR_READ") ?? 64 * 1024);
 
+/** Receives `frames` frames' bytes through `recvInto`, into one reused target. */
+async function receiveAllInto(
+  recvInto: (target: Uint8Array) => Promise<number | null>,
+  frames: number,
+): Promise<void> {
+  const target = new Uint8Array(BULK_FRAME);
+  const total = frames * (BULK_FRAME + 4);
+  for (let received = 0; received < total;) {
+    const n = await recvInto(target);
+    if (n === null) throw new Error("unexpected end of stream");
+    received += n;
+  }
+}
+
 async function bulkServer(): Promise<void> {
   const frames = (BULK_WARMUP_BYTES + BULK_BYTES) / BULK_FRAME;
   if (variant === "into" || variant === "raw-into") {
@@ -209,26 +223,14 @@ async function bulkServer(): Promise<void> {
     await using server = listen(listenOptions());
     announce(portOf(server.addr));
     await using socket = await server.accept();
-    const target = new Uint8Array(BULK_FRAME);
-    const total = frames * (BULK_FRAME + 4);
-    for (let received = 0; received < total;) {
-      const n = await socket.recvInto(target);
-      if (n === null) throw new Error("unexpected end of stream");
-      received += n;
-    }
+    await receiveAllInto((target) => socket.recvInto(target), frames);
     await socket.send(new Uint8Array(1));
   } else if (variant === "floor-queued") {
     using listener = rawListen();
     announce(portOf(listener.addr));
     using conn = await listener.accept();
     const reader = new FloorIntoReader(conn);
-    const target = new Uint8Array(BULK_FRAME);
-    const total = frames * (BULK_FRAME + 4);
-    for (let received = 0; received < total;) {
-      const n = await reader.recvInto(target);
-      if (n === null) throw new Error("unexpected end of stream");
-      received += n;
-    }
+    await receiveAllInto((target) => reader.recvInto(target), frames);
     await conn.write(new Uint8Array(1));
   } else if (variant === "ours" || variant === "borrow") {
     await using server = listen(listenOptions());
