@@ -73,9 +73,10 @@ const both = (variant: string, peerCase: string): Variant => ({
 
 /**
  * Every bulk case's variants: raw, ours, the floor, the zero-copy receives
- * and their floor ("floor-into": the floor's sender, which copies each frame
- * as `sendFrame` must, and a raw receiver reading into one reused buffer),
- * and "raw-into": the raw sender into `recvInto`, the receive alone.
+ * and their floor ("floor-queued": frames copied and queued up to the 1 MiB
+ * mark as `sendFrame`'s are, and a receive promise per call that close() can
+ * settle), "floor-into" (the floor's copy-write-await sender into a raw read
+ * loop) and "raw-into": the raw sender into `recvInto`, the receive alone.
  */
 const bulkVariants = () =>
   [
@@ -87,9 +88,7 @@ const bulkVariants = () =>
     "floor-into",
     "floor-queued",
     "raw-into",
-  ].map((
-    name,
-  ) => pair(name));
+  ].map((name) => pair(name));
 /** The zero-copy receives against the floor of their rules, the rest against the default floor. */
 const bulkFloors = {
   ours: "floor",
