@@ -160,16 +160,7 @@ export class Reader implements ReadState {
     if (target.length === 0) return Promise.resolve(0);
     const direct = options.signal === undefined &&
       (options.timeout ?? this.timeout) === undefined;
-    const want = new IntoBytes(target, direct);
-    if (
-      direct && this.buffer.length === 0 && !this.#reading &&
-      this.#fastWant === undefined && this.#calls.length === 0 &&
-      this.#closed === undefined && this.#error === undefined && !this.#eof
-    ) {
-      // A bulk loop's every call: what #receive finds out step by step.
-      return this.#receiveFast(want, action) as Promise<number | null>;
-    }
-    return this.#receive(want, options, action);
+    return this.#receive(new IntoBytes(target, direct), options, action);
   }
 
   /** Exactly `n` bytes; `EOF` if the stream ends first. */
