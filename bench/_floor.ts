@@ -218,13 +218,6 @@ export class QueuedFrameWriter {
     return (this.#drained ??= Promise.withResolvers()).promise;
   }
 
-  /** Resolves once everything sent so far is written. */
-  async flush(): Promise<void> {
-    while (this.#writing) {
-      await (this.#drained ??= Promise.withResolvers()).promise;
-    }
-  }
-
   async #writeQueued(): Promise<void> {
     this.#writing = true;
     for (let bytes; (bytes = this.#queue.shift()) !== undefined;) {
